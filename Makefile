@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# mdev-pt top-level Makefile.
+#
+#   make                 build the modules for every supported Debian kernel
+#   make KDIR=<dir>      build against one kernel tree or headers directory
+#   make W=1             extra compiler warnings (passed to Kbuild)
+#   make tests           build the user-space test programs
+#   make lint            checkpatch --strict and sparse (C=2) on both kernels
+#   make check           build everything and run the suite in the VM test bed
+#   make demo            show the product working in the VM test bed
+#   make clean
+
+TOP		:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD		:= $(TOP)/build
+
+# The two supported kernel lines, found from the installed Debian headers.
+KDIR_6.1	:= $(firstword $(wildcard /usr/src/linux-headers-6.1.*-amd64))
+KDIR_6.12	:= $(firstword $(wildcard /usr/src/linux-headers-6.12.*-amd64))
+KDIRS		?= $(if $(KDIR),$(KDIR),$(KDIR_6.1) $(KDIR_6.12))
+
+# Kernel release of a headers directory as uname -r reports it (Debian's
+# include/config/kernel.release holds the upstream version instead).
+KRELEASE	= sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+			$$kdir/include/generated/utsrelease.h
+
+# Sources copied into each per-kernel build tree: Kbuild writes its objects
+# next to the sources, so each kernel builds in a tree of its own.
+KSRC_DIRS	:= drivers include
+KSRC_FILES	:= Kbuild
+
+LINUX_SOURCE	?= $(firstword $(wildcard /usr/src/linux-source-6.12.tar.xz))
+KSFT_DIR	:= $(BUILD)/ksft
+TOOLS_DIR	:= $(BUILD)/tools
+CHECKPATCH	:= $(TOOLS_DIR)/scripts/checkpatch.pl
+
+KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
+
+.PHONY: all modules tests lint checkpatch sparse check demo clean \
+	ksft-headers
+
+all: modules tests
+
+modules:
+	@test -n "$(strip $(KDIRS))" || \
+		{ echo "no kernel headers found: run scripts/setup.sh" >&2; exit 1; }
+	@set -e; for kdir in $(KDIRS); do \
+		rel=$$($(KRELEASE)); \
+		out=$(BUILD)/$$rel; \
+		mkdir -p $$out; \
+		cd $(TOP) && cp -r --update --preserve=timestamps \
+			$(KSRC_DIRS) $(KSRC_FILES) $$out/; \
+		echo "  MODULES $$rel"; \
+		$(MAKE) -C $$kdir M=$$out $(KBUILD_ARGS) modules; \
+	done
+
+# kselftest harness, checkpatch and friends come from the Debian kernel
+# source package; they are extracted, never copied into the tree.
+$(KSFT_DIR)/.stamp $(TOOLS_DIR)/.stamp: $(LINUX_SOURCE)
+	@test -n "$(LINUX_SOURCE)" || \
+		{ echo "linux-source-6.12 missing: run scripts/setup.sh" >&2; exit 1; }
+	@rm -rf $(BUILD)/.src && mkdir -p $(BUILD)/.src $(KSFT_DIR) $(TOOLS_DIR)
+	tar -xJf $(LINUX_SOURCE) -C $(BUILD)/.src --strip-components=1 \
+		--wildcards '*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch'
+	mv $(BUILD)/.src/tools/testing/selftests/*.h $(KSFT_DIR)/
+	rm -rf $(TOOLS_DIR)/scripts && mv $(BUILD)/.src/scripts $(TOOLS_DIR)/
+	rm -rf $(BUILD)/.src
+	@touch $(KSFT_DIR)/.stamp $(TOOLS_DIR)/.stamp
+
+ksft-headers: $(KSFT_DIR)/.stamp
+
+include tests/tests.mk
+
+CHECKPATCH_FILES = $(shell cd $(TOP) && git ls-files -co --exclude-standard \
+	'*.c' '*.h' | grep -v '^build/')
+
+checkpatch: $(TOOLS_DIR)/.stamp
+	cd $(TOP) && $(CHECKPATCH) --strict --no-tree --quiet --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		-f $(filter drivers/% include/% samples/%,$(CHECKPATCH_FILES))
+
+sparse:
+	@command -v sparse >/dev/null || \
+		{ echo "sparse missing: run scripts/setup.sh" >&2; exit 1; }
+	$(MAKE) -C $(TOP) modules C=2 W=1 2>&1 | tee $(BUILD)/sparse.log
+	@! grep -E 'warning:|error:' $(BUILD)/sparse.log
+
+lint: checkpatch sparse
+
+check: all
+	$(TOP)/tests/check
+
+demo: all
+	$(TOP)/tests/demo
+
+clean:
+	rm -rf $(BUILD)

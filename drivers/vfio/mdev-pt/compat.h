@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * mdev-pt: differences between the supported kernel lines (6.1 and 6.12).
+ *
+ * Every difference of the tree lives in this file.  It is keyed on feature
+ * tests that Kbuild runs against the kernel's headers (MDEV_PT_HAVE_*), not
+ * on version numbers, so that stable backports are picked up as they land.
+ */
+#ifndef MDEV_PT_COMPAT_H
+#define MDEV_PT_COMPAT_H
+
+#include <linux/vfio.h>
+
+/*
+ * Since 6.2 a physical vfio device provides the iommufd callbacks (vfio
+ * core refuses to register it without them when CONFIG_IOMMUFD is set).
+ * Without CONFIG_IOMMUFD the helpers are NULL function pointers.
+ */
+#ifdef MDEV_PT_HAVE_IOMMUFD_OPS
+#define MDEV_PT_IOMMUFD_OPS						\
+	.bind_iommufd	= vfio_iommufd_physical_bind,			\
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,			\
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+#else
+#define MDEV_PT_IOMMUFD_OPS
+#endif
+
+/* Since 6.6 the IOAS can be detached again (VFIO cdev). */
+#ifdef MDEV_PT_HAVE_IOMMUFD_DETACH
+#define MDEV_PT_IOMMUFD_DETACH_OPS					\
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+#else
+#define MDEV_PT_IOMMUFD_DETACH_OPS
+#endif
+
+#endif /* MDEV_PT_COMPAT_H */

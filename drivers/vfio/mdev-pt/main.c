@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mdev-pt: passthrough mediated-device parent for PCI functions
+ *
+ * A PCI function bound to mdev_pt gets one vfio_pci_core device, registered
+ * on the function itself in its real IOMMU group, and becomes an mdev
+ * parent.  An mdev instance created on it is a lease on that vfio device:
+ * user space opens the instance by UUID and drives the function exactly as
+ * it would through vfio-pci, with DMA translated by the IOMMU.
+ */
+
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+
+#include "mdev_pt_priv.h"
+
+static int mdev_pt_pci_probe(struct pci_dev *pdev,
+			     const struct pci_device_id *id)
+{
+	struct mdev_pt_device *mpt;
+	struct iommu_group *group;
+	int ret;
+
+	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL) {
+		pci_err(pdev, "header type %u is not supported, only type 0 functions can be passed through\n",
+			pdev->hdr_type);
+		return -EINVAL;
+	}
+
+	if (pci_num_vf(pdev)) {
+		pci_err(pdev, "SR-IOV is enabled with %d VFs, disable it before binding to mdev_pt\n",
+			pci_num_vf(pdev));
+		return -EBUSY;
+	}
+
+	group = iommu_group_get(&pdev->dev);
+	if (!group) {
+		pci_err(pdev, "function is not in an IOMMU group, mdev_pt needs the IOMMU enabled (e.g. intel_iommu=on)\n");
+		return -ENODEV;
+	}
+
+	mpt = vfio_alloc_device(mdev_pt_device, core_device.vdev, &pdev->dev,
+				&mdev_pt_vfio_ops);
+	if (IS_ERR(mpt)) {
+		iommu_group_put(group);
+		return PTR_ERR(mpt);
+	}
+	/* Dropped by mdev_pt_release_dev() with the vfio device. */
+	mpt->iommu_group = group;
+
+	dev_set_drvdata(&pdev->dev, &mpt->core_device);
+	ret = vfio_pci_core_register_device(&mpt->core_device);
+	if (ret) {
+		pci_err(pdev, "cannot register the vfio device: %d\n", ret);
+		goto out_put_vdev;
+	}
+
+	ret = mdev_pt_register_parent(mpt);
+	if (ret) {
+		pci_err(pdev, "cannot register the mdev parent: %d\n", ret);
+		goto out_unregister_vdev;
+	}
+
+	return 0;
+
+out_unregister_vdev:
+	vfio_pci_core_unregister_device(&mpt->core_device);
+out_put_vdev:
+	vfio_put_device(&mpt->core_device.vdev);
+	return ret;
+}
+
+static void mdev_pt_pci_remove(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *core_device = dev_get_drvdata(&pdev->dev);
+	struct mdev_pt_device *mpt = mdev_pt_from_vdev(&core_device->vdev);
+
+	/* Removes the instance, waiting for its user to close it. */
+	mdev_pt_unregister_parent(mpt);
+	vfio_pci_core_unregister_device(&mpt->core_device);
+	vfio_put_device(&mpt->core_device.vdev);
+}
+
+/*
+ * Bind only on explicit request (driver_override or new_id).  There is no
+ * MODULE_DEVICE_TABLE: a wildcard vfio_pci: alias would make tools that pick
+ * vfio variant drivers from modules.alias choose mdev_pt for every device.
+ */
+static const struct pci_device_id mdev_pt_pci_table[] = {
+	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
+	{}
+};
+
+/* Not const: vfio_pci_core_register_device() installs its PM ops here. */
+static struct pci_driver mdev_pt_pci_driver = {
+	.name			= MDEV_PT_DRIVER_NAME,
+	.id_table		= mdev_pt_pci_table,
+	.probe			= mdev_pt_pci_probe,
+	.remove			= mdev_pt_pci_remove,
+	.err_handler		= &vfio_pci_core_err_handlers,
+	.driver_managed_dma	= true,
+};
+
+static int __init mdev_pt_init(void)
+{
+	int ret;
+
+	ret = mdev_register_driver(&mdev_pt_mdev_driver);
+	if (ret)
+		return ret;
+
+	ret = pci_register_driver(&mdev_pt_pci_driver);
+	if (ret)
+		goto out_unregister_mdev_driver;
+
+	return 0;
+
+out_unregister_mdev_driver:
+	mdev_unregister_driver(&mdev_pt_mdev_driver);
+	return ret;
+}
+
+static void __exit mdev_pt_exit(void)
+{
+	pci_unregister_driver(&mdev_pt_pci_driver);
+	mdev_unregister_driver(&mdev_pt_mdev_driver);
+}
+
+module_init(mdev_pt_init);
+module_exit(mdev_pt_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Passthrough mediated-device parent for PCI functions");

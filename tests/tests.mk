@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# User-space test programs, built against the installed uAPI headers and the
+# kselftest harness of the Debian kernel source package.
+
+TEST_CFLAGS	:= -O2 -g -Wall -Wextra -Werror -I$(KSFT_DIR) -D_GNU_SOURCE
+TEST_PROGS	:= $(patsubst $(TOP)/tests/vfio/%.c,$(BUILD)/tests/%, \
+			$(wildcard $(TOP)/tests/vfio/*_test.c))
+
+tests: $(TEST_PROGS)
+
+$(BUILD)/tests/%: $(TOP)/tests/vfio/%.c $(wildcard $(TOP)/tests/vfio/*.h) \
+		$(KSFT_DIR)/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(filter %.c,$(wildcard $(TOP)/tests/vfio/lib/*.c)) -lpthread
