@@ -36,7 +36,7 @@ CHECKPATCH	:= $(TOOLS_DIR)/scripts/checkpatch.pl
 
 KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules tests lint checkpatch sparse check demo clean \
+.PHONY: all modules tests lint checkpatch sparse setup check demo clean \
 	ksft-headers
 
 all: modules tests
@@ -90,11 +90,14 @@ sparse:
 
 lint: checkpatch sparse
 
-check: all
-	$(TOP)/tests/check
+setup:
+	$(TOP)/scripts/setup.sh
 
-demo: all
-	$(TOP)/tests/demo
+check:
+	$(TOP)/scripts/check
+
+demo:
+	$(TOP)/scripts/demo
 
 clean:
 	rm -rf $(BUILD)

@@ -4,11 +4,17 @@
 
 TEST_CFLAGS	:= -O2 -g -Wall -Wextra -Werror -I$(KSFT_DIR) -D_GNU_SOURCE
 TEST_PROGS	:= $(patsubst $(TOP)/tests/vfio/%.c,$(BUILD)/tests/%, \
-			$(wildcard $(TOP)/tests/vfio/*_test.c))
+			$(wildcard $(TOP)/tests/vfio/*_test.c)) \
+		   $(patsubst $(TOP)/tests/tools/%.c,$(BUILD)/tests/%, \
+			$(wildcard $(TOP)/tests/tools/*.c))
 
 tests: $(TEST_PROGS)
 
 $(BUILD)/tests/%: $(TOP)/tests/vfio/%.c $(wildcard $(TOP)/tests/vfio/*.h) \
 		$(KSFT_DIR)/.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(filter %.c,$(wildcard $(TOP)/tests/vfio/lib/*.c)) -lpthread
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/%: $(TOP)/tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<

@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# Shared helpers for the shell tests, which run as root inside the VM test
+# bed.  A test file defines functions named test_<name> and ends with
+# 'run_tests "$@"'; each test runs in a subshell and prints one TAP line.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BIN=$TOP/build/tests
+PT_TYPE=mdev_pt-passthrough
+
+# --- assertions (inside a test; each failure ends the test) ---------------
+
+fail()
+{
+	echo "# FAIL: $*"
+	exit 1
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq()
+{
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+}
+
+# expect_write FILE VALUE RESULT: write VALUE to FILE in one write(2) and
+# expect RESULT ("OK" or an errno name such as EEXIST).
+expect_write()
+{
+	local got
+
+	got=$("$BIN/sysfs_write" "$1" "$2")
+	[ "$got" = "$3" ] || fail "write '$2' to $1: expected $3, got $got"
+}
+
+# wait_for TIMEOUT_S COMMAND...: poll COMMAND every 0.1 s until it succeeds.
+wait_for()
+{
+	local deadline=$((SECONDS + $1))
+
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# --- devices ----------------------------------------------------------------
+
+# pci_find VENDOR DEVICE: BDFs of the functions with these IDs.
+pci_find()
+{
+	local d
+
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = "0x$1" ] && [ "$(cat "$d/device")" = "0x$2" ] &&
+			basename "$d"
+	done
+}
+
+edu_bdfs()
+{
+	pci_find 1234 11e8
+}
+
+nvme_pf_bdf()
+{
+	local d
+
+	for d in /sys/bus/pci/devices/*; do
+		[ -e "$d/sriov_totalvfs" ] && [ "$(cat "$d/vendor")" = 0x1b36 ] &&
+			basename "$d"
+	done | head -n 1
+}
+
+pci_driver()
+{
+	local link=/sys/bus/pci/devices/$1/driver
+
+	[ -L "$link" ] && basename "$(readlink "$link")"
+}
+
+# pci_bind BDF DRIVER: bind BDF to DRIVER through driver_override.
+pci_bind()
+{
+	local dev=/sys/bus/pci/devices/$1 res
+
+	[ -n "$(pci_driver "$1")" ] && echo "$1" > "$dev/driver/unbind"
+	echo "$2" > "$dev/driver_override"
+	res=$("$BIN/sysfs_write" "/sys/bus/pci/drivers/$2/bind" "$1")
+	[ "$res" = OK ] || { echo "$res"; return 1; }
+}
+
+pci_unbind()
+{
+	local dev=/sys/bus/pci/devices/$1
+
+	[ -n "$(pci_driver "$1")" ] && echo "$1" > "$dev/driver/unbind"
+	echo > "$dev/driver_override"
+}
+
+# pt_bind BDF: bind BDF to mdev_pt, loading the module.
+pt_bind()
+{
+	modprobe mdev_pt || return 1
+	pci_bind "$1" mdev_pt
+}
+
+type_dir()
+{
+	echo "/sys/bus/pci/devices/$1/mdev_supported_types/${2:-$PT_TYPE}"
+}
+
+new_uuid()
+{
+	cat /proc/sys/kernel/random/uuid
+}
+
+# pt_create BDF UUID [TYPE]
+pt_create()
+{
+	expect_write "$(type_dir "$1" "${3:-}")/create" "$2" OK
+}
+
+pt_remove()
+{
+	expect_write "/sys/bus/mdev/devices/$1/remove" 1 OK
+}
+
+iommu_group_of()
+{
+	basename "$(readlink "$1/iommu_group")"
+}
+
+# --- runner -----------------------------------------------------------------
+
+# Kernel problems any test may have caused: checked after every test.
+dmesg_problems()
+{
+	dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|kernel BUG|refcount_t:|UBSAN|KASAN|kmemleak|INFO: task .* blocked|list_add corruption|list_del corruption'
+}
+
+run_tests()
+{
+	local t n=0 failed=0 name out rc
+
+	# In the order the test file defines them.
+	for t in $(sed -n 's/^\(test_[a-z0-9_]*\)()$/\1/p' "$0"); do
+		n=$((n + 1))
+		name=${t#test_}
+		dmesg -C
+		out=$( (set -u; "$t") 2>&1)
+		rc=$?
+		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^\([^#]\)/# \1/'
+		if [ $rc -eq 0 ] && dmesg_problems > /dev/null; then
+			dmesg_problems | sed 's/^/# dmesg: /'
+			rc=1
+		fi
+		if [ $rc -eq 0 ]; then
+			echo "ok $n $name"
+		elif [ $rc -eq 4 ]; then
+			echo "ok $n $name # SKIP"
+		else
+			echo "not ok $n $name"
+			dmesg | tail -n 20 | sed 's/^/# dmesg: /'
+			failed=$((failed + 1))
+		fi
+		[ "$(type -t cleanup)" = function ] && cleanup > /dev/null 2>&1
+	done
+	[ $failed -eq 0 ]
+}
