@@ -28,6 +28,25 @@ cleanup()
 	pci_unbind "$BDF"
 }
 
+test_binds_only_when_asked()
+{
+	local other
+
+	other=$(edu_bdfs | sed -n 2p)
+	modprobe mdev_pt
+	pci_unbind "$other"
+	echo "$other" > /sys/bus/pci/drivers_probe 2> /dev/null
+	expect_eq "driver without driver_override" "" "$(pci_driver "$other")"
+	# new_id binds every function with these IDs.
+	echo "1234 11e8" > /sys/bus/pci/drivers/mdev_pt/new_id
+	expect_eq "driver after new_id" mdev_pt "$(pci_driver "$other")"
+	echo "1234 11e8" > /sys/bus/pci/drivers/mdev_pt/remove_id
+	echo "$other" > /sys/bus/pci/drivers/mdev_pt/unbind
+	[ -d "$(type_dir "$BDF")" ] && echo "$BDF" > /sys/bus/pci/drivers/mdev_pt/unbind
+	echo "$other" > /sys/bus/pci/drivers_probe 2> /dev/null
+	expect_eq "driver after remove_id" "" "$(pci_driver "$other")"
+}
+
 test_type_attributes()
 {
 	setup
