@@ -47,37 +47,22 @@ wait_for()
 
 # --- devices ----------------------------------------------------------------
 
-# pci_find VENDOR DEVICE: BDFs of the functions with these IDs.
-pci_find()
-{
-	local d
-
-	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor")" = "0x$1" ] && [ "$(cat "$d/device")" = "0x$2" ] &&
-			basename "$d"
-	done
-}
+# Device discovery and driver helpers of the test bed (vm_*).
+. "$TOP/tests/vm/guest-lib.sh"
 
 edu_bdfs()
 {
-	pci_find 1234 11e8
+	vm_edu_bdfs
 }
 
 nvme_pf_bdf()
 {
-	local d
-
-	for d in /sys/bus/pci/devices/*; do
-		[ -e "$d/sriov_totalvfs" ] && [ "$(cat "$d/vendor")" = 0x1b36 ] &&
-			basename "$d"
-	done | head -n 1
+	vm_nvme_pf_bdf
 }
 
 pci_driver()
 {
-	local link=/sys/bus/pci/devices/$1/driver
-
-	[ -L "$link" ] && basename "$(readlink "$link")"
+	vm_pci_driver "$1"
 }
 
 # pci_bind BDF DRIVER: bind BDF to DRIVER through driver_override.
@@ -93,10 +78,7 @@ pci_bind()
 
 pci_unbind()
 {
-	local dev=/sys/bus/pci/devices/$1
-
-	[ -n "$(pci_driver "$1")" ] && echo "$1" > "$dev/driver/unbind"
-	echo > "$dev/driver_override"
+	vm_release "$1"
 }
 
 # pt_bind BDF: bind BDF to mdev_pt, loading the module.
@@ -137,7 +119,7 @@ iommu_group_of()
 # Kernel problems any test may have caused: checked after every test.
 dmesg_problems()
 {
-	dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|kernel BUG|refcount_t:|UBSAN|KASAN|kmemleak|INFO: task .* blocked|list_add corruption|list_del corruption'
+	vm_kernel_trouble
 }
 
 run_tests()
