@@ -26,7 +26,7 @@ KRELEASE	= sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
 
 # Sources copied into each per-kernel build tree: Kbuild writes its objects
 # next to the sources, so each kernel builds in a tree of its own.
-KSRC_DIRS	:= drivers include
+KSRC_DIRS	:= drivers include samples
 KSRC_FILES	:= Kbuild
 
 LINUX_SOURCE	?= $(firstword $(wildcard /usr/src/linux-source-6.12.tar.xz))
@@ -34,7 +34,7 @@ KSFT_DIR	:= $(BUILD)/ksft
 TOOLS_DIR	:= $(BUILD)/tools
 CHECKPATCH	:= $(TOOLS_DIR)/scripts/checkpatch.pl
 
-KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
+KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_SAMPLE_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
 .PHONY: all modules tests lint checkpatch sparse setup check demo clean \
 	ksft-headers

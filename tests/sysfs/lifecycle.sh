@@ -4,11 +4,22 @@
 # sysfs life cycle of mdev_pt parents and instances on an edu device:
 # type attributes, create and remove, errno of every refusal, leak-free
 # cycles, unbind and rebind with and without an instance.
+#
+# These are the core's own rules, tested without plugins: the plugins are
+# blacklisted, so binding does not autoload them (tests/plugins/ covers
+# them).
 
 . "$(dirname "$0")/../lib/common.sh"
 
 BDF=$(edu_bdfs | head -n 1)
 TYPE=$(type_dir "$BDF")
+BLACKLIST=/etc/modprobe.d/mdev-pt-lifecycle-test.conf
+
+printf 'blacklist %s\n' mdev_pt_edu mdev_pt_sample > "$BLACKLIST"
+for b in $(edu_bdfs); do
+	pci_unbind "$b"
+done
+modprobe -r mdev_pt_edu mdev_pt_sample 2> /dev/null
 
 setup()
 {
@@ -262,3 +273,6 @@ test_refuse_bridge()
 }
 
 run_tests "$@"
+status=$?
+rm -f "$BLACKLIST"
+exit $status

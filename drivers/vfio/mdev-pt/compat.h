@@ -9,7 +9,15 @@
 #ifndef MDEV_PT_COMPAT_H
 #define MDEV_PT_COMPAT_H
 
+#include <linux/eventfd.h>
 #include <linux/vfio.h>
+
+/* Since 6.12 the unaligned access helpers live in <linux/unaligned.h>. */
+#ifdef MDEV_PT_HAVE_LINUX_UNALIGNED
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
 
 /*
  * Since 6.2 a physical vfio device provides the iommufd callbacks (vfio
@@ -31,6 +39,13 @@
 	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
 #else
 #define MDEV_PT_IOMMUFD_DETACH_OPS
+#endif
+
+/* Since 6.8 eventfd_signal() always adds 1 and takes no count. */
+#ifdef MDEV_PT_HAVE_EVENTFD_SIGNAL_NO_COUNT
+#define mdev_pt_eventfd_signal(ctx)	eventfd_signal(ctx)
+#else
+#define mdev_pt_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
 #endif
 
 #endif /* MDEV_PT_COMPAT_H */

@@ -6,19 +6,38 @@
  * on the function itself in its real IOMMU group, and becomes an mdev
  * parent.  An mdev instance created on it is a lease on that vfio device:
  * user space opens the instance by UUID and drives the function exactly as
- * it would through vfio-pci, with DMA translated by the IOMMU.
+ * it would through vfio-pci, with DMA translated by the IOMMU.  Vendor
+ * plugins add mdev types with their own regions, IRQs and trapped ranges.
  */
 
 #include <linux/iommu.h>
+#include <linux/kmod.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 
 #include "mdev_pt_priv.h"
 
+/*
+ * Load the plugins that declared an alias matching the function's IDs.  The
+ * alias is a "pci:" modalias without the programming interface, which would
+ * not fit in a module name (MODULE_NAME_LEN) behind the "mdev_pt:" prefix.
+ */
+static void mdev_pt_request_plugins(struct pci_dev *pdev)
+{
+	int ret;
+
+	ret = request_module("mdev_pt:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02X",
+			     pdev->vendor, pdev->device,
+			     pdev->subsystem_vendor, pdev->subsystem_device,
+			     (u8)(pdev->class >> 16), (u8)(pdev->class >> 8));
+	if (ret)
+		pci_dbg(pdev, "no plugin module loaded: %d\n", ret);
+}
+
 static int mdev_pt_pci_probe(struct pci_dev *pdev,
 			     const struct pci_device_id *id)
 {
-	struct mdev_pt_device *mpt;
+	struct mdev_pt_function *fn;
 	struct iommu_group *group;
 	int ret;
 
@@ -40,46 +59,52 @@ static int mdev_pt_pci_probe(struct pci_dev *pdev,
 		return -ENODEV;
 	}
 
-	mpt = vfio_alloc_device(mdev_pt_device, core_device.vdev, &pdev->dev,
-				&mdev_pt_vfio_ops);
-	if (IS_ERR(mpt)) {
+	fn = vfio_alloc_device(mdev_pt_function, core_device.vdev, &pdev->dev,
+			       &mdev_pt_vfio_ops);
+	if (IS_ERR(fn)) {
 		iommu_group_put(group);
-		return PTR_ERR(mpt);
+		return PTR_ERR(fn);
 	}
 	/* Dropped by mdev_pt_release_dev() with the vfio device. */
-	mpt->iommu_group = group;
+	fn->iommu_group = group;
 
-	dev_set_drvdata(&pdev->dev, &mpt->core_device);
-	ret = vfio_pci_core_register_device(&mpt->core_device);
+	dev_set_drvdata(&pdev->dev, &fn->core_device);
+	ret = vfio_pci_core_register_device(&fn->core_device);
 	if (ret) {
 		pci_err(pdev, "cannot register the vfio device: %d\n", ret);
 		goto out_put_vdev;
 	}
 
-	ret = mdev_pt_register_parent(mpt);
-	if (ret) {
-		pci_err(pdev, "cannot register the mdev parent: %d\n", ret);
+	/*
+	 * Plugins for the function load first, so that the parent registers
+	 * with all their types.  A plugin's module init runs while this
+	 * thread waits holding the device lock: plugin registration must not
+	 * take it.
+	 */
+	mdev_pt_request_plugins(pdev);
+
+	ret = mdev_pt_function_add(fn);
+	if (ret)
 		goto out_unregister_vdev;
-	}
 
 	return 0;
 
 out_unregister_vdev:
-	vfio_pci_core_unregister_device(&mpt->core_device);
+	vfio_pci_core_unregister_device(&fn->core_device);
 out_put_vdev:
-	vfio_put_device(&mpt->core_device.vdev);
+	vfio_put_device(&fn->core_device.vdev);
 	return ret;
 }
 
 static void mdev_pt_pci_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core_device = dev_get_drvdata(&pdev->dev);
-	struct mdev_pt_device *mpt = mdev_pt_from_vdev(&core_device->vdev);
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(&core_device->vdev);
 
 	/* Removes the instance, waiting for its user to close it. */
-	mdev_pt_unregister_parent(mpt);
-	vfio_pci_core_unregister_device(&mpt->core_device);
-	vfio_put_device(&mpt->core_device.vdev);
+	mdev_pt_function_del(fn);
+	vfio_pci_core_unregister_device(&fn->core_device);
+	vfio_put_device(&fn->core_device.vdev);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <linux/kernfs.h>
 #include <linux/pci.h>
 #include <linux/sched/signal.h>
+#include <linux/slab.h>
 #include <linux/sysfs.h>
 
 #include "mdev_pt_priv.h"
@@ -19,20 +20,15 @@
 /* How long to wait for the user between two release requests. */
 #define MDEV_PT_REQUEST_INTERVAL	(10 * HZ)
 
-static struct mdev_pt_device *mdev_pt_from_mdev(struct mdev_device *mdev)
-{
-	return mdev_pt_from_parent(mdev->type->parent);
-}
-
 /*
  * QEMU and libvirt find an mdev's group by resolving its iommu_group link.
  * Point it at the kobject of the function's real group, found through the
  * function's own iommu_group link (the group's kobject is not exported).
  */
-static int mdev_pt_link_iommu_group(struct mdev_pt_device *mpt,
+static int mdev_pt_link_iommu_group(struct mdev_pt_function *fn,
 				    struct mdev_device *mdev)
 {
-	struct pci_dev *pdev = mdev_pt_pdev(mpt);
+	struct pci_dev *pdev = mdev_pt_pdev(fn);
 	struct kobject *group_kobj;
 	struct kernfs_node *kn;
 	char id[16];
@@ -53,7 +49,7 @@ static int mdev_pt_link_iommu_group(struct mdev_pt_device *mpt,
 	}
 
 	group_kobj = kn->symlink.target_kn->priv;
-	snprintf(id, sizeof(id), "%d", iommu_group_id(mpt->iommu_group));
+	snprintf(id, sizeof(id), "%d", iommu_group_id(fn->iommu_group));
 	if (strcmp(kobject_name(group_kobj), id)) {
 		dev_err(&mdev->dev, "iommu_group link of %s does not lead to group %s\n",
 			pci_name(pdev), id);
@@ -70,29 +66,105 @@ out_put:
 	return ret;
 }
 
+/* Take the lease for @inst; the caller holds no lock. */
+static int mdev_pt_lease_claim(struct mdev_pt_function *fn,
+			       struct mdev_pt_instance *inst)
+{
+	struct mdev_device *mdev = inst->mdev;
+	int ret = 0;
+
+	mutex_lock(&fn->lease_lock);
+	if (fn->instance) {
+		dev_warn(&mdev->dev, "%s already serves instance %s, one instance per function\n",
+			 pci_name(mdev_pt_pdev(fn)),
+			 dev_name(&fn->instance->mdev->dev));
+		ret = -EUSERS;
+	} else if (fn->reregistering) {
+		dev_warn(&mdev->dev, "%s is registering new plugin types, try again\n",
+			 pci_name(mdev_pt_pdev(fn)));
+		ret = -EAGAIN;
+	} else {
+		fn->instance = inst;
+		fn->removing = true;	/* not open-able before probe ends */
+	}
+	mutex_unlock(&fn->lease_lock);
+	return ret;
+}
+
+static void mdev_pt_lease_release(struct mdev_pt_function *fn)
+{
+	mutex_lock(&fn->lease_lock);
+	fn->instance = NULL;
+	fn->removing = false;
+	if (fn->rereg_pending)
+		schedule_work(&fn->rereg_work);
+	mutex_unlock(&fn->lease_lock);
+}
+
 static int mdev_pt_mdev_probe(struct mdev_device *mdev)
 {
-	struct mdev_pt_device *mpt = mdev_pt_from_mdev(mdev);
+	struct mdev_pt_mtype *mt = mdev_pt_mtype(mdev->type);
+	struct mdev_pt_function *fn = mdev_pt_from_parent(mdev->type->parent);
+	const struct mdev_pt_type *type = mt->type;
+	struct mdev_pt_instance *inst;
 	int ret;
 
-	mutex_lock(&mpt->lease_lock);
-	if (mpt->instance) {
-		dev_warn(&mdev->dev, "%s already serves instance %s, one instance per function\n",
-			 pci_name(mdev_pt_pdev(mpt)),
-			 dev_name(&mpt->instance->dev));
-		ret = -EUSERS;
-		goto out_unlock;
+	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
+	if (!inst)
+		return -ENOMEM;
+	inst->mdev = mdev;
+	inst->fn = fn;
+	inst->mt = mt;
+	spin_lock_init(&inst->irq_lock);
+
+	ret = mdev_pt_lease_claim(fn, inst);
+	if (ret)
+		goto out_free;
+
+	ret = mdev_pt_link_iommu_group(fn, mdev);
+	if (ret)
+		goto out_release_lease;
+
+	ret = mdev_pt_irqs_init(inst);
+	if (ret)
+		goto out_unlink;
+
+	dev_set_drvdata(&mdev->dev, inst);
+	if (type && type->ops && type->ops->create) {
+		ret = type->ops->create(inst);
+		if (ret) {
+			dev_err(&mdev->dev, "%s refused the instance: %d\n",
+				type->sysfs_name, ret);
+			goto out_free_irqs;
+		}
 	}
 
-	ret = mdev_pt_link_iommu_group(mpt, mdev);
-	if (ret)
-		goto out_unlock;
+	if (type && type->attrs) {
+		ret = sysfs_create_group(&mdev->dev.kobj, type->attrs);
+		if (ret) {
+			dev_err(&mdev->dev, "cannot create the vendor attributes: %d\n",
+				ret);
+			goto out_destroy;
+		}
+	}
 
-	mpt->instance = mdev;
-	dev_set_drvdata(&mdev->dev, mpt);
+	/* Everything is in place: the instance may be opened. */
+	mutex_lock(&fn->lease_lock);
+	fn->removing = false;
+	mutex_unlock(&fn->lease_lock);
+	return 0;
 
-out_unlock:
-	mutex_unlock(&mpt->lease_lock);
+out_destroy:
+	if (type->ops && type->ops->destroy)
+		type->ops->destroy(inst);
+out_free_irqs:
+	mdev_pt_irqs_free(inst);
+out_unlink:
+	sysfs_remove_link(&mdev->dev.kobj, "iommu_group");
+out_release_lease:
+	mdev_pt_lease_release(fn);
+out_free:
+	kfree(inst);
 	return ret;
 }
 
@@ -101,10 +173,10 @@ out_unlock:
  * A signal stops the interruptible wait but not the removal: the caller
  * cannot fail, so the wait goes on uninterruptibly.
  */
-static void mdev_pt_wait_for_close(struct mdev_pt_device *mpt,
+static void mdev_pt_wait_for_close(struct mdev_pt_function *fn,
 				   struct mdev_device *mdev)
 {
-	struct vfio_device *core_vdev = &mpt->core_device.vdev;
+	struct vfio_device *core_vdev = &fn->core_device.vdev;
 	bool interruptible = true;
 	unsigned int count = 0;
 	long ret;
@@ -113,7 +185,7 @@ static void mdev_pt_wait_for_close(struct mdev_pt_device *mpt,
 		vfio_pci_core_request(core_vdev, count++);
 
 		if (interruptible) {
-			ret = wait_for_completion_interruptible_timeout(&mpt->closed,
+			ret = wait_for_completion_interruptible_timeout(&fn->closed,
 									MDEV_PT_REQUEST_INTERVAL);
 			if (ret == -ERESTARTSYS) {
 				interruptible = false;
@@ -121,7 +193,7 @@ static void mdev_pt_wait_for_close(struct mdev_pt_device *mpt,
 					 current->comm, task_pid_nr(current));
 			}
 		} else {
-			ret = wait_for_completion_timeout(&mpt->closed,
+			ret = wait_for_completion_timeout(&fn->closed,
 							  MDEV_PT_REQUEST_INTERVAL);
 		}
 	} while (ret <= 0);
@@ -129,41 +201,49 @@ static void mdev_pt_wait_for_close(struct mdev_pt_device *mpt,
 
 static void mdev_pt_mdev_remove(struct mdev_device *mdev)
 {
-	struct mdev_pt_device *mpt = dev_get_drvdata(&mdev->dev);
-	bool opened;
+	struct mdev_pt_instance *inst = dev_get_drvdata(&mdev->dev);
+	const struct mdev_pt_type *type = inst->mt->type;
+	struct mdev_pt_function *fn = inst->fn;
+	bool open;
 
-	mutex_lock(&mpt->lease_lock);
-	mpt->removing = true;
-	opened = mpt->opened;
-	mutex_unlock(&mpt->lease_lock);
+	mutex_lock(&fn->lease_lock);
+	fn->removing = true;
+	open = fn->open;
+	mutex_unlock(&fn->lease_lock);
 
-	if (opened)
-		mdev_pt_wait_for_close(mpt, mdev);
+	if (open)
+		mdev_pt_wait_for_close(fn, mdev);
 
+	if (type && type->attrs)
+		sysfs_remove_group(&mdev->dev.kobj, type->attrs);
+	if (type && type->ops && type->ops->destroy)
+		type->ops->destroy(inst);
+	mdev_pt_irqs_free(inst);
 	sysfs_remove_link(&mdev->dev.kobj, "iommu_group");
-
-	mutex_lock(&mpt->lease_lock);
-	mpt->instance = NULL;
-	mpt->removing = false;
-	mutex_unlock(&mpt->lease_lock);
+	mdev_pt_lease_release(fn);
+	kfree(inst);
 }
 
 static unsigned int mdev_pt_get_available(struct mdev_type *mtype)
 {
-	struct mdev_pt_device *mpt = mdev_pt_from_parent(mtype->parent);
+	struct mdev_pt_function *fn = mdev_pt_from_parent(mtype->parent);
 	unsigned int available;
 
-	mutex_lock(&mpt->lease_lock);
-	available = mpt->instance ? 0 : 1;
-	mutex_unlock(&mpt->lease_lock);
+	mutex_lock(&fn->lease_lock);
+	available = fn->instance ? 0 : 1;
+	mutex_unlock(&fn->lease_lock);
 
 	return available;
 }
 
 static ssize_t mdev_pt_show_description(struct mdev_type *mtype, char *buf)
 {
-	struct mdev_pt_device *mpt = mdev_pt_from_parent(mtype->parent);
-	struct pci_dev *pdev = mdev_pt_pdev(mpt);
+	struct mdev_pt_function *fn = mdev_pt_from_parent(mtype->parent);
+	const struct mdev_pt_type *type = mdev_pt_mtype(mtype)->type;
+	struct pci_dev *pdev = mdev_pt_pdev(fn);
+
+	if (type)
+		return sysfs_emit(buf, "%s\n", type->description ?: "");
 
 	return sysfs_emit(buf,
 			  "Full passthrough of PCI function %s (%04x:%04x, subsystem %04x:%04x, class %06x) with its IOMMU group\n",
@@ -185,21 +265,128 @@ struct mdev_driver mdev_pt_mdev_driver = {
 	.show_description	= mdev_pt_show_description,
 };
 
-int mdev_pt_register_parent(struct mdev_pt_device *mpt)
+/**
+ * mdev_pt_register_parent() - register the function as mdev parent
+ * @fn: the function
+ *
+ * Offers the generic passthrough type and every type of the attached
+ * plugins.  The mdev core cannot reuse a type once unregistered, so the
+ * types are allocated for each registration.
+ *
+ * Return: 0 or a negative errno.
+ */
+int mdev_pt_register_parent(struct mdev_pt_function *fn)
 {
-	struct pci_dev *pdev = mdev_pt_pdev(mpt);
+	struct mdev_pt_attach *attach;
+	unsigned int n = 1, i;
+	int ret;
 
-	mpt->generic_type.sysfs_name = "passthrough";
-	mpt->generic_type.pretty_name = "Passthrough";
-	mpt->types[0] = &mpt->generic_type;
-	mpt->nr_types = 1;
+	lockdep_assert_held(&fn->parent_lock);
 
-	return mdev_register_parent(&mpt->parent, &pdev->dev,
-				    &mdev_pt_mdev_driver, mpt->types,
-				    mpt->nr_types);
+	list_for_each_entry(attach, &fn->plugins, node)
+		n += attach->plugin->num_types;
+
+	fn->mtypes = kcalloc(n, sizeof(*fn->mtypes), GFP_KERNEL);
+	fn->types = kcalloc(n, sizeof(*fn->types), GFP_KERNEL);
+	if (!fn->mtypes || !fn->types) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+
+	fn->mtypes[0].mtype.sysfs_name = "passthrough";
+	fn->mtypes[0].mtype.pretty_name = "Passthrough";
+	n = 1;
+	list_for_each_entry(attach, &fn->plugins, node) {
+		for (i = 0; i < attach->plugin->num_types; i++, n++) {
+			const struct mdev_pt_type *type = &attach->plugin->types[i];
+
+			fn->mtypes[n].mtype.sysfs_name = type->sysfs_name;
+			fn->mtypes[n].mtype.pretty_name = type->pretty_name;
+			fn->mtypes[n].type = type;
+			fn->mtypes[n].attach = attach;
+		}
+	}
+	for (i = 0; i < n; i++)
+		fn->types[i] = &fn->mtypes[i].mtype;
+	fn->nr_types = n;
+
+	ret = mdev_register_parent(&fn->parent, &mdev_pt_pdev(fn)->dev,
+				   &mdev_pt_mdev_driver, fn->types, n);
+	if (ret)
+		goto out_free;
+
+	fn->registered = true;
+	return 0;
+
+out_free:
+	kfree(fn->types);
+	kfree(fn->mtypes);
+	fn->types = NULL;
+	fn->mtypes = NULL;
+	fn->nr_types = 0;
+	return ret;
 }
 
-void mdev_pt_unregister_parent(struct mdev_pt_device *mpt)
+/**
+ * mdev_pt_unregister_parent() - undo mdev_pt_register_parent()
+ * @fn: the function
+ *
+ * Removes the instance, if any, waiting for its user to close it.
+ */
+void mdev_pt_unregister_parent(struct mdev_pt_function *fn)
 {
-	mdev_unregister_parent(&mpt->parent);
+	lockdep_assert_held(&fn->parent_lock);
+
+	if (!fn->registered)
+		return;
+
+	mdev_unregister_parent(&fn->parent);
+	fn->registered = false;
+	kfree(fn->types);
+	kfree(fn->mtypes);
+	fn->types = NULL;
+	fn->mtypes = NULL;
+	fn->nr_types = 0;
 }
+
+struct mdev_pt_function *mdev_pt_instance_function(struct mdev_pt_instance *inst)
+{
+	return inst->fn;
+}
+EXPORT_SYMBOL_GPL(mdev_pt_instance_function);
+
+struct pci_dev *mdev_pt_instance_pdev(struct mdev_pt_instance *inst)
+{
+	return mdev_pt_pdev(inst->fn);
+}
+EXPORT_SYMBOL_GPL(mdev_pt_instance_pdev);
+
+struct device *mdev_pt_instance_dev(struct mdev_pt_instance *inst)
+{
+	return &inst->mdev->dev;
+}
+EXPORT_SYMBOL_GPL(mdev_pt_instance_dev);
+
+struct mdev_pt_instance *mdev_pt_instance_from_dev(struct device *dev)
+{
+	return dev_get_drvdata(dev);
+}
+EXPORT_SYMBOL_GPL(mdev_pt_instance_from_dev);
+
+bool mdev_pt_instance_opened(struct mdev_pt_instance *inst)
+{
+	return READ_ONCE(inst->opened);
+}
+EXPORT_SYMBOL_GPL(mdev_pt_instance_opened);
+
+void mdev_pt_set_drvdata(struct mdev_pt_instance *inst, void *data)
+{
+	inst->drvdata = data;
+}
+EXPORT_SYMBOL_GPL(mdev_pt_set_drvdata);
+
+void *mdev_pt_get_drvdata(struct mdev_pt_instance *inst)
+{
+	return inst->drvdata;
+}
+EXPORT_SYMBOL_GPL(mdev_pt_get_drvdata);

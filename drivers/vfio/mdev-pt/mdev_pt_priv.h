@@ -8,68 +8,199 @@
 #include <linux/completion.h>
 #include <linux/iommu.h>
 #include <linux/mdev.h>
+#include <linux/mdev_pt.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/vfio_pci_core.h>
+#include <linux/workqueue.h>
 
 #define MDEV_PT_DRIVER_NAME	"mdev_pt"
 
 /**
- * struct mdev_pt_device - per-function core of a PCI function bound to mdev_pt
+ * struct mdev_pt_attach - a plugin serving a function
+ * @node: entry in &mdev_pt_function.plugins
+ * @plugin: the plugin; its module is pinned while attached
+ * @drvdata: the plugin's per-function state
+ */
+struct mdev_pt_attach {
+	struct list_head node;
+	struct mdev_pt_plugin *plugin;
+	void *drvdata;
+};
+
+/**
+ * struct mdev_pt_mtype - one registered mdev type of a function
+ * @mtype: the mdev core's type, fresh for every registration
+ * @type: the plugin's type, NULL for the generic passthrough type
+ * @attach: the plugin serving it, NULL for the generic type
+ */
+struct mdev_pt_mtype {
+	struct mdev_type mtype;
+	const struct mdev_pt_type *type;
+	struct mdev_pt_attach *attach;
+};
+
+/**
+ * struct mdev_pt_irq_vec - state of one vector of a custom IRQ
+ * @trigger: eventfd set by user space, NULL if none
+ * @masked: user space masked the vector
+ * @pending: signalled while masked, delivered on unmask
+ */
+struct mdev_pt_irq_vec {
+	struct eventfd_ctx *trigger;
+	bool masked;
+	bool pending;
+};
+
+/**
+ * struct mdev_pt_region_ctx - what a registered vfio region leads back to
+ * @inst: the instance
+ * @region: the plugin's region
+ */
+struct mdev_pt_region_ctx {
+	struct mdev_pt_instance *inst;
+	const struct mdev_pt_region *region;
+};
+
+/**
+ * struct mdev_pt_instance - an mdev instance leasing a function
+ * @mdev: the mdev device
+ * @fn: the function it leases
+ * @mt: its type
+ * @drvdata: the plugin's per-instance state
+ * @opened: user space opened the device at least once; the configuration
+ *	(per-instance attributes) is fixed from then on
+ * @regions: context of each of the type's regions
+ * @bar_io: host mappings of the BARs with trapped ranges, while open
+ * @irq_lock: protects @irq_vecs
+ * @irq_vecs: vectors of the type's custom IRQs, in order
+ * @irq_base: index into @irq_vecs of each custom IRQ's first vector
+ */
+struct mdev_pt_instance {
+	struct mdev_device *mdev;
+	struct mdev_pt_function *fn;
+	struct mdev_pt_mtype *mt;
+	void *drvdata;
+	bool opened;
+	struct mdev_pt_region_ctx regions[MDEV_PT_MAX_REGIONS];
+	void __iomem *bar_io[PCI_STD_NUM_BARS];
+	spinlock_t irq_lock;		/* protects irq_vecs */
+	struct mdev_pt_irq_vec *irq_vecs;
+	unsigned int irq_base[MDEV_PT_MAX_IRQS];
+};
+
+/**
+ * struct mdev_pt_function - per-function core of a PCI function bound to mdev_pt
  * @core_device: the vfio_pci_core device of the function itself, registered
  *	in PCI probe and unregistered in PCI remove (must stay first:
  *	vfio_alloc_device() requires the vfio_device at offset 0)
- * @parent: the mdev parent registered on the function
- * @generic_type: the generic passthrough type offered on every function
- * @types: type array handed to mdev_register_parent()
- * @nr_types: number of valid entries in @types
  * @iommu_group: reference on the function's IOMMU group, held for the
  *	whole binding so that instance links to its kobject stay valid
+ * @node: entry in the list of bound functions, under mdev_pt_lock
+ * @parent_lock: serializes parent registration and plugin attachment
+ * @parent: the mdev parent registered on the function
+ * @registered: @parent is registered
+ * @dead: the function is being unbound; nothing may register again
+ * @plugins: attached plugins, &struct mdev_pt_attach; changed under both
+ *	@parent_lock and mdev_pt_lock, read under either
+ * @mtypes: the registered types, @nr_types entries
+ * @types: the same, as handed to mdev_register_parent()
+ * @nr_types: number of registered types
+ * @rereg_work: attaches late plugins and registers the parent again
  * @lease_lock: protects the lease fields below
- * @instance: the mdev instance holding the lease, NULL when idle
+ * @instance: the instance holding the lease, NULL when idle
  * @removing: @instance is being removed; no new open is allowed
- * @opened: user space has the vfio device open through @instance
+ * @open: user space has the vfio device open through @instance
+ * @reregistering: the parent is registering again; creates are refused
+ * @rereg_pending: register again once the function is idle
  * @closed: completed when user space closes the vfio device
  *
  * An mdev instance is a lease on @core_device: while no instance exists
  * the vfio device can neither be matched nor opened.
  */
-struct mdev_pt_device {
+struct mdev_pt_function {
 	struct vfio_pci_core_device core_device;
-	struct mdev_parent parent;
-	struct mdev_type generic_type;
-	struct mdev_type *types[1];
-	unsigned int nr_types;
 	struct iommu_group *iommu_group;
+	struct list_head node;
+
+	struct mutex parent_lock;	/* serializes (re-)registration */
+	struct mdev_parent parent;	/* protected by parent_lock */
+	bool registered;		/* protected by parent_lock */
+	bool dead;			/* protected by parent_lock */
+	struct list_head plugins;
+	struct mdev_pt_mtype *mtypes;	/* protected by parent_lock */
+	struct mdev_type **types;	/* protected by parent_lock */
+	unsigned int nr_types;		/* protected by parent_lock */
+	struct work_struct rereg_work;
 
 	struct mutex lease_lock;	/* protects the lease fields */
-	struct mdev_device *instance;	/* protected by lease_lock */
+	struct mdev_pt_instance *instance;	/* protected by lease_lock */
 	bool removing;			/* protected by lease_lock */
-	bool opened;			/* protected by lease_lock */
+	bool open;			/* protected by lease_lock */
+	bool reregistering;		/* protected by lease_lock */
+	bool rereg_pending;		/* protected by lease_lock */
 	struct completion closed;
 };
 
-static inline struct mdev_pt_device *
+static inline struct mdev_pt_function *
 mdev_pt_from_vdev(struct vfio_device *core_vdev)
 {
-	return container_of(core_vdev, struct mdev_pt_device,
+	return container_of(core_vdev, struct mdev_pt_function,
 			    core_device.vdev);
 }
 
-static inline struct mdev_pt_device *
+static inline struct mdev_pt_function *
 mdev_pt_from_parent(struct mdev_parent *parent)
 {
-	return container_of(parent, struct mdev_pt_device, parent);
+	return container_of(parent, struct mdev_pt_function, parent);
 }
 
-static inline struct pci_dev *mdev_pt_pdev(struct mdev_pt_device *mpt)
+static inline struct mdev_pt_mtype *mdev_pt_mtype(struct mdev_type *mtype)
 {
-	return mpt->core_device.pdev;
+	return container_of(mtype, struct mdev_pt_mtype, mtype);
+}
+
+static inline struct pci_dev *mdev_pt_pdev(struct mdev_pt_function *fn)
+{
+	return fn->core_device.pdev;
+}
+
+/* The type behaviour of the instance holding the lease, if any. */
+static inline const struct mdev_pt_type *
+mdev_pt_inst_type(struct mdev_pt_instance *inst)
+{
+	return inst ? inst->mt->type : NULL;
 }
 
 extern const struct vfio_device_ops mdev_pt_vfio_ops;
 extern struct mdev_driver mdev_pt_mdev_driver;
 
-int mdev_pt_register_parent(struct mdev_pt_device *mpt);
-void mdev_pt_unregister_parent(struct mdev_pt_device *mpt);
+/* mdev.c */
+int mdev_pt_register_parent(struct mdev_pt_function *fn);
+void mdev_pt_unregister_parent(struct mdev_pt_function *fn);
+
+/* plugin.c */
+int mdev_pt_function_add(struct mdev_pt_function *fn);
+void mdev_pt_function_del(struct mdev_pt_function *fn);
+void mdev_pt_reregister_work(struct work_struct *work);
+
+/* region.c */
+int mdev_pt_regions_open(struct mdev_pt_instance *inst);
+void mdev_pt_regions_close(struct mdev_pt_instance *inst);
+ssize_t mdev_pt_rw(struct mdev_pt_function *fn, char __user *buf,
+		   size_t count, loff_t *ppos, bool iswrite);
+int mdev_pt_mmap(struct mdev_pt_function *fn, struct vm_area_struct *vma);
+long mdev_pt_ioctl_region_info(struct mdev_pt_function *fn,
+			       void __user *arg);
+long mdev_pt_ioctl_ioeventfd(struct mdev_pt_function *fn, void __user *arg);
+bool mdev_pt_type_traps_bar(const struct mdev_pt_type *type, unsigned int bar);
+
+/* irq.c */
+int mdev_pt_irqs_init(struct mdev_pt_instance *inst);
+void mdev_pt_irqs_release(struct mdev_pt_instance *inst);
+void mdev_pt_irqs_free(struct mdev_pt_instance *inst);
+long mdev_pt_ioctl_get_info(struct mdev_pt_function *fn, void __user *arg);
+long mdev_pt_ioctl_irq_info(struct mdev_pt_function *fn, void __user *arg);
+long mdev_pt_ioctl_set_irqs(struct mdev_pt_function *fn, void __user *arg);
 
 #endif /* MDEV_PT_PRIV_H */

@@ -2,8 +2,11 @@
 /*
  * mdev-pt: vfio_device_ops of the per-function vfio_pci_core device.
  *
- * Everything vfio-pci offers is served by vfio_pci_core; mdev-pt only
- * gates matching and opening on the instance lease.
+ * Everything vfio-pci offers is served by vfio_pci_core; mdev-pt gates
+ * matching and opening on the instance lease and adds the instance type's
+ * regions, custom IRQs and trapped ranges.  While the device is open the
+ * instance cannot go away (removal waits for the close), so the ops below
+ * use fn->instance without taking the lease lock.
  */
 
 #include <linux/iommu.h>
@@ -14,66 +17,137 @@
 
 static int mdev_pt_init_dev(struct vfio_device *core_vdev)
 {
-	struct mdev_pt_device *mpt = mdev_pt_from_vdev(core_vdev);
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
 
-	mutex_init(&mpt->lease_lock);
-	init_completion(&mpt->closed);
+	mutex_init(&fn->lease_lock);
+	init_completion(&fn->closed);
 
 	return vfio_pci_core_init_dev(core_vdev);
 }
 
 static void mdev_pt_release_dev(struct vfio_device *core_vdev)
 {
-	struct mdev_pt_device *mpt = mdev_pt_from_vdev(core_vdev);
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
 
-	iommu_group_put(mpt->iommu_group);
-	mutex_destroy(&mpt->lease_lock);
+	iommu_group_put(fn->iommu_group);
+	mutex_destroy(&fn->lease_lock);
 	vfio_pci_core_release_dev(core_vdev);
 }
 
-static bool mdev_pt_lease_valid(struct mdev_pt_device *mpt)
+static bool mdev_pt_lease_valid(struct mdev_pt_function *fn)
 {
-	lockdep_assert_held(&mpt->lease_lock);
+	lockdep_assert_held(&fn->lease_lock);
 
-	return mpt->instance && !mpt->removing;
+	return fn->instance && !fn->removing;
 }
 
 static int mdev_pt_open_device(struct vfio_device *core_vdev)
 {
-	struct mdev_pt_device *mpt = mdev_pt_from_vdev(core_vdev);
-	struct vfio_pci_core_device *vdev = &mpt->core_device;
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+	struct vfio_pci_core_device *vdev = &fn->core_device;
+	const struct mdev_pt_type *type;
+	struct mdev_pt_instance *inst;
 	int ret;
 
-	mutex_lock(&mpt->lease_lock);
-	if (!mdev_pt_lease_valid(mpt)) {
+	mutex_lock(&fn->lease_lock);
+	if (!mdev_pt_lease_valid(fn)) {
 		pci_warn(vdev->pdev, "open refused: no mdev instance holds this function\n");
 		ret = -ENODEV;
 		goto out_unlock;
 	}
+	inst = fn->instance;
+	type = mdev_pt_inst_type(inst);
 
 	ret = vfio_pci_core_enable(vdev);
 	if (ret)
 		goto out_unlock;
 
-	vfio_pci_core_finish_enable(vdev);
-	mpt->opened = true;
-	reinit_completion(&mpt->closed);
+	ret = mdev_pt_regions_open(inst);
+	if (ret)
+		goto out_disable;
 
+	if (type && type->ops && type->ops->open) {
+		ret = type->ops->open(inst);
+		if (ret)
+			goto out_close_regions;
+	}
+
+	vfio_pci_core_finish_enable(vdev);
+	WRITE_ONCE(inst->opened, true);
+	fn->open = true;
+	reinit_completion(&fn->closed);
+	mutex_unlock(&fn->lease_lock);
+	return 0;
+
+out_close_regions:
+	mdev_pt_regions_close(inst);
+out_disable:
+	/* Also unregisters the regions. */
+	vfio_pci_core_disable(vdev);
 out_unlock:
-	mutex_unlock(&mpt->lease_lock);
+	mutex_unlock(&fn->lease_lock);
 	return ret;
 }
 
 static void mdev_pt_close_device(struct vfio_device *core_vdev)
 {
-	struct mdev_pt_device *mpt = mdev_pt_from_vdev(core_vdev);
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+	struct mdev_pt_instance *inst = fn->instance;
+	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
 
+	if (type && type->ops && type->ops->close)
+		type->ops->close(inst);
+	mdev_pt_irqs_release(inst);
+	mdev_pt_regions_close(inst);
 	vfio_pci_core_close_device(core_vdev);
 
-	mutex_lock(&mpt->lease_lock);
-	mpt->opened = false;
-	complete_all(&mpt->closed);
-	mutex_unlock(&mpt->lease_lock);
+	mutex_lock(&fn->lease_lock);
+	fn->open = false;
+	complete_all(&fn->closed);
+	mutex_unlock(&fn->lease_lock);
+}
+
+static long mdev_pt_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO:
+		return mdev_pt_ioctl_get_info(fn, uarg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return mdev_pt_ioctl_region_info(fn, uarg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return mdev_pt_ioctl_irq_info(fn, uarg);
+	case VFIO_DEVICE_SET_IRQS:
+		return mdev_pt_ioctl_set_irqs(fn, uarg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return mdev_pt_ioctl_ioeventfd(fn, uarg);
+	default:
+		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+	}
+}
+
+static ssize_t mdev_pt_read(struct vfio_device *core_vdev, char __user *buf,
+			    size_t count, loff_t *ppos)
+{
+	return mdev_pt_rw(mdev_pt_from_vdev(core_vdev), buf, count, ppos,
+			  false);
+}
+
+static ssize_t mdev_pt_write(struct vfio_device *core_vdev,
+			     const char __user *buf, size_t count,
+			     loff_t *ppos)
+{
+	return mdev_pt_rw(mdev_pt_from_vdev(core_vdev), (char __user *)buf,
+			  count, ppos, true);
+}
+
+static int mdev_pt_vfio_mmap(struct vfio_device *core_vdev,
+			     struct vm_area_struct *vma)
+{
+	return mdev_pt_mmap(mdev_pt_from_vdev(core_vdev), vma);
 }
 
 /*
@@ -83,14 +157,14 @@ static void mdev_pt_close_device(struct vfio_device *core_vdev)
  */
 static int mdev_pt_match(struct vfio_device *core_vdev, char *buf)
 {
-	struct mdev_pt_device *mpt = mdev_pt_from_vdev(core_vdev);
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
 	int ret = 0;
 
-	mutex_lock(&mpt->lease_lock);
-	if (mdev_pt_lease_valid(mpt) &&
-	    !strcmp(buf, dev_name(&mpt->instance->dev)))
+	mutex_lock(&fn->lease_lock);
+	if (mdev_pt_lease_valid(fn) &&
+	    !strcmp(buf, dev_name(&fn->instance->mdev->dev)))
 		ret = 1;
-	mutex_unlock(&mpt->lease_lock);
+	mutex_unlock(&fn->lease_lock);
 
 	return ret;
 }
@@ -101,11 +175,11 @@ const struct vfio_device_ops mdev_pt_vfio_ops = {
 	.release	= mdev_pt_release_dev,
 	.open_device	= mdev_pt_open_device,
 	.close_device	= mdev_pt_close_device,
-	.ioctl		= vfio_pci_core_ioctl,
+	.ioctl		= mdev_pt_ioctl,
 	.device_feature	= vfio_pci_core_ioctl_feature,
-	.read		= vfio_pci_core_read,
-	.write		= vfio_pci_core_write,
-	.mmap		= vfio_pci_core_mmap,
+	.read		= mdev_pt_read,
+	.write		= mdev_pt_write,
+	.mmap		= mdev_pt_vfio_mmap,
 	.request	= vfio_pci_core_request,
 	.match		= mdev_pt_match,
 	MDEV_PT_IOMMUFD_OPS

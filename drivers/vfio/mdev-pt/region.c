@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mdev-pt: device-specific regions and trapped BAR ranges of plugin types.
+ *
+ * Regions are registered with vfio_pci_core at every open (it frees them at
+ * close) and dispatched to the plugin after bounds and permission checks.
+ * Trapped ranges are carved out of the BAR: accesses inside go to the
+ * plugin, the rest passes through to vfio_pci_core, and the pages they
+ * touch are neither mmap-able nor reachable by ioeventfd.
+ */
+
+#include <linux/io.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "compat.h"
+#include "mdev_pt_priv.h"
+
+static ssize_t mdev_pt_region_rw(struct vfio_pci_core_device *vdev,
+				 char __user *ubuf, size_t count, loff_t *ppos,
+				 bool iswrite)
+{
+	unsigned int i = VFIO_PCI_OFFSET_TO_INDEX(*ppos) - VFIO_PCI_NUM_REGIONS;
+	struct mdev_pt_region_ctx *ctx = vdev->region[i].data;
+	const struct mdev_pt_region *region = ctx->region;
+	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	ssize_t ret;
+	char *buf;
+
+	if (!(region->flags & (iswrite ? VFIO_REGION_INFO_FLAG_WRITE :
+					 VFIO_REGION_INFO_FLAG_READ)))
+		return -EINVAL;
+	if (pos >= region->size)
+		return -EINVAL;
+	count = min3(count, (size_t)(region->size - pos), (size_t)MDEV_PT_MAX_IO);
+
+	buf = kmalloc(count, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	if (iswrite && copy_from_user(buf, ubuf, count)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+
+	ret = region->rw(ctx->inst, region, buf, count, pos, iswrite);
+	if (ret > (ssize_t)count)
+		ret = -EIO;
+	if (ret > 0 && !iswrite && copy_to_user(ubuf, buf, ret))
+		ret = -EFAULT;
+	if (ret > 0)
+		*ppos += ret;
+out_free:
+	kfree(buf);
+	return ret;
+}
+
+static int mdev_pt_region_mmap(struct vfio_pci_core_device *vdev,
+			       struct vfio_pci_region *vregion,
+			       struct vm_area_struct *vma)
+{
+	struct mdev_pt_region_ctx *ctx = vregion->data;
+	const struct mdev_pt_region *region = ctx->region;
+	unsigned long pgoff, len = vma->vm_end - vma->vm_start;
+
+	pgoff = vma->vm_pgoff &
+		((1UL << (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT)) - 1);
+	if (pgoff >= region->size >> PAGE_SHIFT ||
+	    len > region->size - (pgoff << PAGE_SHIFT))
+		return -EINVAL;
+
+	vma->vm_pgoff = pgoff;
+	return region->mmap(ctx->inst, region, vma);
+}
+
+/* The regions belong to the instance: nothing to free here. */
+static void mdev_pt_region_release(struct vfio_pci_core_device *vdev,
+				   struct vfio_pci_region *region)
+{
+}
+
+static const struct vfio_pci_regops mdev_pt_regops = {
+	.rw		= mdev_pt_region_rw,
+	.mmap		= mdev_pt_region_mmap,
+	.release	= mdev_pt_region_release,
+};
+
+bool mdev_pt_type_traps_bar(const struct mdev_pt_type *type, unsigned int bar)
+{
+	unsigned int i;
+
+	for (i = 0; type && i < type->num_traps; i++)
+		if (type->traps[i].bar == bar)
+			return true;
+	return false;
+}
+
+/**
+ * mdev_pt_regions_open() - set up an instance's regions and traps at open
+ * @inst: the instance, its function enabled by vfio_pci_core
+ *
+ * Return: 0 or a negative errno; nothing is left behind on failure.
+ */
+int mdev_pt_regions_open(struct mdev_pt_instance *inst)
+{
+	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
+	struct vfio_pci_core_device *vdev = &inst->fn->core_device;
+	struct pci_dev *pdev = vdev->pdev;
+	const struct mdev_pt_trap *trap;
+	unsigned int i;
+	int ret;
+
+	if (!type)
+		return 0;
+
+	for (i = 0; i < type->num_traps; i++) {
+		trap = &type->traps[i];
+		if (!(pci_resource_flags(pdev, trap->bar) & IORESOURCE_MEM) ||
+		    trap->offset + trap->size > pci_resource_len(pdev, trap->bar)) {
+			dev_err(mdev_pt_instance_dev(inst), "trapped range %#llx+%#llx is not inside memory BAR%u\n",
+				trap->offset, trap->size, trap->bar);
+			ret = -EINVAL;
+			goto out_unmap;
+		}
+		if (inst->bar_io[trap->bar])
+			continue;
+		/* vfio requests the BAR itself: map it without a request. */
+		inst->bar_io[trap->bar] = pci_iomap(pdev, trap->bar, 0);
+		if (!inst->bar_io[trap->bar]) {
+			ret = -ENOMEM;
+			goto out_unmap;
+		}
+	}
+
+	for (i = 0; i < type->num_regions; i++) {
+		const struct mdev_pt_region *region = &type->regions[i];
+
+		inst->regions[i].inst = inst;
+		inst->regions[i].region = region;
+		/* vfio_pci_core_disable() drops the regions at close. */
+		ret = vfio_pci_core_register_dev_region(vdev, region->type,
+							region->subtype,
+							&mdev_pt_regops,
+							region->size,
+							region->flags,
+							&inst->regions[i]);
+		if (ret)
+			goto out_unmap;
+	}
+	return 0;
+
+out_unmap:
+	mdev_pt_regions_close(inst);
+	return ret;
+}
+
+void mdev_pt_regions_close(struct mdev_pt_instance *inst)
+{
+	struct pci_dev *pdev = mdev_pt_pdev(inst->fn);
+	unsigned int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		if (inst->bar_io[bar])
+			pci_iounmap(pdev, inst->bar_io[bar]);
+		inst->bar_io[bar] = NULL;
+	}
+}
+
+/* The trap nearest after @pos in @bar that ends beyond @pos, or NULL. */
+static const struct mdev_pt_trap *
+mdev_pt_next_trap(const struct mdev_pt_type *type, unsigned int bar, u64 pos)
+{
+	const struct mdev_pt_trap *trap, *next = NULL;
+	unsigned int i;
+
+	for (i = 0; i < type->num_traps; i++) {
+		trap = &type->traps[i];
+		if (trap->bar == bar && trap->offset + trap->size > pos &&
+		    (!next || trap->offset < next->offset))
+			next = trap;
+	}
+	return next;
+}
+
+static ssize_t mdev_pt_core_rw(struct mdev_pt_function *fn, char __user *buf,
+			       size_t count, loff_t *ppos, bool iswrite)
+{
+	struct vfio_device *core_vdev = &fn->core_device.vdev;
+
+	if (iswrite)
+		return vfio_pci_core_write(core_vdev, buf, count, ppos);
+	return vfio_pci_core_read(core_vdev, buf, count, ppos);
+}
+
+static ssize_t mdev_pt_trap_rw(struct mdev_pt_instance *inst,
+			       const struct mdev_pt_trap *trap,
+			       char __user *ubuf, size_t count, u64 pos,
+			       bool iswrite)
+{
+	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
+	u8 small[8];
+	ssize_t ret;
+	char *buf;
+
+	count = min3(count, (size_t)(trap->offset + trap->size - pos),
+		     (size_t)MDEV_PT_MAX_IO);
+	buf = count <= sizeof(small) ? small : kmalloc(count, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	if (iswrite && copy_from_user(buf, ubuf, count)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+
+	ret = type->ops->trap_rw(inst, trap->bar, buf, count, pos, iswrite);
+	if (ret > (ssize_t)count)
+		ret = -EIO;
+	if (ret > 0 && !iswrite && copy_to_user(ubuf, buf, ret))
+		ret = -EFAULT;
+out_free:
+	if (buf != (char *)small)
+		kfree(buf);
+	return ret;
+}
+
+/**
+ * mdev_pt_rw() - read or write of the device file
+ * @fn: the function, open
+ * @buf: user buffer
+ * @count: bytes
+ * @ppos: region index and offset
+ * @iswrite: direction
+ *
+ * An access that starts before a trapped range passes through up to the
+ * range's start; one that starts inside goes to the plugin up to its end.
+ * Callers see a short count and continue, as with any file.
+ *
+ * Return: bytes done or a negative errno.
+ */
+ssize_t mdev_pt_rw(struct mdev_pt_function *fn, char __user *buf,
+		   size_t count, loff_t *ppos, bool iswrite)
+{
+	unsigned int index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
+	struct mdev_pt_instance *inst = fn->instance;
+	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
+	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	const struct mdev_pt_trap *trap;
+	ssize_t ret;
+
+	if (index > VFIO_PCI_BAR5_REGION_INDEX || !count ||
+	    !mdev_pt_type_traps_bar(type, index))
+		return mdev_pt_core_rw(fn, buf, count, ppos, iswrite);
+
+	trap = mdev_pt_next_trap(type, index, pos);
+	if (!trap || pos + count <= trap->offset)
+		return mdev_pt_core_rw(fn, buf, count, ppos, iswrite);
+	if (pos < trap->offset)
+		return mdev_pt_core_rw(fn, buf, trap->offset - pos, ppos,
+				       iswrite);
+
+	ret = mdev_pt_trap_rw(inst, trap, buf, count, pos, iswrite);
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
+}
+
+/* Whether [start, start + len) of @bar touches a page of a trapped range. */
+static bool mdev_pt_touches_trap(const struct mdev_pt_type *type,
+				 unsigned int bar, u64 start, u64 len)
+{
+	const struct mdev_pt_trap *trap;
+	unsigned int i;
+
+	for (i = 0; i < type->num_traps; i++) {
+		trap = &type->traps[i];
+		if (trap->bar == bar &&
+		    start < PAGE_ALIGN(trap->offset + trap->size) &&
+		    ALIGN_DOWN(trap->offset, PAGE_SIZE) < start + len)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * mdev_pt_mmap() - mmap of the device file, refusing trapped pages
+ * @fn: the function, open
+ * @vma: the mapping
+ *
+ * Return: 0 or a negative errno.
+ */
+int mdev_pt_mmap(struct mdev_pt_function *fn, struct vm_area_struct *vma)
+{
+	unsigned int index = vma->vm_pgoff >>
+			     (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
+	const struct mdev_pt_type *type = mdev_pt_inst_type(fn->instance);
+	u64 start;
+
+	if (index <= VFIO_PCI_BAR5_REGION_INDEX &&
+	    mdev_pt_type_traps_bar(type, index)) {
+		start = (u64)(vma->vm_pgoff &
+			      ((1UL << (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT)) - 1))
+			<< PAGE_SHIFT;
+		if (mdev_pt_touches_trap(type, index, start,
+					 vma->vm_end - vma->vm_start)) {
+			dev_warn_ratelimited(&mdev_pt_pdev(fn)->dev,
+					     "mmap of BAR%u %#llx+%#lx refused: it covers a trapped range\n",
+					     index, start,
+					     vma->vm_end - vma->vm_start);
+			return -EINVAL;
+		}
+	}
+	return vfio_pci_core_mmap(&fn->core_device.vdev, vma);
+}
+
+/* Sparse mmap areas of @bar: the pages no trapped range touches. */
+static int mdev_pt_sparse_cap(const struct mdev_pt_type *type,
+			      unsigned int bar, u64 bar_len,
+			      struct vfio_info_cap *caps)
+{
+	struct vfio_region_info_cap_sparse_mmap *sparse;
+	u64 pos = 0, start, end;
+	const struct mdev_pt_trap *trap;
+	unsigned int nr = 0;
+	size_t size;
+	int ret;
+
+	size = struct_size(sparse, areas, type->num_traps + 1);
+	sparse = kzalloc(size, GFP_KERNEL);
+	if (!sparse)
+		return -ENOMEM;
+
+	while (pos < bar_len) {
+		trap = mdev_pt_next_trap(type, bar, pos);
+		start = trap ? ALIGN_DOWN(trap->offset, PAGE_SIZE) : bar_len;
+		end = trap ? PAGE_ALIGN(trap->offset + trap->size) : bar_len;
+		if (start > pos) {
+			sparse->areas[nr].offset = pos;
+			sparse->areas[nr].size = start - pos;
+			nr++;
+		}
+		pos = max(end, pos + 1);
+	}
+
+	sparse->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+	sparse->header.version = 1;
+	sparse->nr_areas = nr;
+	ret = vfio_info_add_capability(caps, &sparse->header,
+				       struct_size(sparse, areas, nr));
+	kfree(sparse);
+	return ret;
+}
+
+/**
+ * mdev_pt_ioctl_region_info() - VFIO_DEVICE_GET_REGION_INFO
+ * @fn: the function, open
+ * @arg: the user's struct vfio_region_info
+ *
+ * BARs with trapped ranges are described here, with a sparse mmap
+ * capability that leaves the trapped pages out; the rest is vfio_pci_core's.
+ *
+ * Return: 0 or a negative errno.
+ */
+long mdev_pt_ioctl_region_info(struct mdev_pt_function *fn, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	const struct mdev_pt_type *type = mdev_pt_inst_type(fn->instance);
+	struct vfio_pci_core_device *vdev = &fn->core_device;
+	struct vfio_info_cap caps = { .buf = NULL, .size = 0 };
+	struct vfio_region_info info;
+	int ret = 0;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	if (info.index > VFIO_PCI_BAR5_REGION_INDEX ||
+	    !mdev_pt_type_traps_bar(type, info.index))
+		return vfio_pci_core_ioctl(&vdev->vdev,
+					   VFIO_DEVICE_GET_REGION_INFO,
+					   (unsigned long)arg);
+
+	info.offset = VFIO_PCI_INDEX_TO_OFFSET(info.index);
+	info.size = pci_resource_len(vdev->pdev, info.index);
+	info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	info.cap_offset = 0;
+
+	if (vdev->bar_mmap_supported[info.index]) {
+		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
+		ret = mdev_pt_sparse_cap(type, info.index, info.size, &caps);
+		if (ret)
+			return ret;
+	}
+
+	if (caps.size) {
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		if (info.argsz < sizeof(info) + caps.size) {
+			info.argsz = sizeof(info) + caps.size;
+		} else {
+			vfio_info_cap_shift(&caps, sizeof(info));
+			if (copy_to_user(arg + sizeof(info), caps.buf,
+					 caps.size))
+				ret = -EFAULT;
+			info.cap_offset = sizeof(info);
+		}
+		kfree(caps.buf);
+	}
+
+	if (!ret && copy_to_user(arg, &info, minsz))
+		ret = -EFAULT;
+	return ret;
+}
+
+/**
+ * mdev_pt_ioctl_ioeventfd() - VFIO_DEVICE_IOEVENTFD, refusing trapped ranges
+ * @fn: the function, open
+ * @arg: the user's struct vfio_device_ioeventfd
+ *
+ * An ioeventfd writes to the device directly; inside a trapped range that
+ * would bypass the plugin.
+ *
+ * Return: 0 or a negative errno.
+ */
+long mdev_pt_ioctl_ioeventfd(struct mdev_pt_function *fn, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_ioeventfd, fd);
+	const struct mdev_pt_type *type = mdev_pt_inst_type(fn->instance);
+	struct vfio_device_ioeventfd ioeventfd;
+	unsigned int index;
+	u64 pos;
+
+	if (copy_from_user(&ioeventfd, arg, minsz))
+		return -EFAULT;
+
+	index = VFIO_PCI_OFFSET_TO_INDEX(ioeventfd.offset);
+	pos = ioeventfd.offset & VFIO_PCI_OFFSET_MASK;
+	if (index <= VFIO_PCI_BAR5_REGION_INDEX &&
+	    mdev_pt_touches_trap(type, index, pos,
+				 ioeventfd.flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK)) {
+		dev_warn_ratelimited(&mdev_pt_pdev(fn)->dev,
+				     "ioeventfd at BAR%u %#llx refused: trapped range\n",
+				     index, pos);
+		return -EPERM;
+	}
+	return vfio_pci_core_ioctl(&fn->core_device.vdev, VFIO_DEVICE_IOEVENTFD,
+				   (unsigned long)arg);
+}
+
+static bool mdev_pt_memory_enabled(struct vfio_pci_core_device *vdev)
+{
+	u16 cmd = le16_to_cpu(*(__le16 *)&vdev->vconfig[PCI_COMMAND]);
+
+	return vdev->pdev->current_state < PCI_D3hot &&
+	       (vdev->pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
+}
+
+ssize_t mdev_pt_bar_rw(struct mdev_pt_instance *inst, unsigned int bar,
+		       void *buf, size_t count, u64 offset, bool iswrite)
+{
+	struct vfio_pci_core_device *vdev = &inst->fn->core_device;
+	void __iomem *io;
+	ssize_t ret = count;
+
+	if (bar >= PCI_STD_NUM_BARS || !inst->bar_io[bar] ||
+	    !IS_ALIGNED(offset, count) ||
+	    offset + count > pci_resource_len(vdev->pdev, bar))
+		return -EINVAL;
+	io = inst->bar_io[bar] + offset;
+
+	down_read(&vdev->memory_lock);
+	if (!mdev_pt_memory_enabled(vdev)) {
+		ret = -EIO;
+		goto out_unlock;
+	}
+
+	switch (count) {
+	case 1:
+		if (iswrite)
+			iowrite8(*(u8 *)buf, io);
+		else
+			*(u8 *)buf = ioread8(io);
+		break;
+	case 2:
+		if (iswrite)
+			iowrite16(get_unaligned_le16(buf), io);
+		else
+			put_unaligned_le16(ioread16(io), buf);
+		break;
+	case 4:
+		if (iswrite)
+			iowrite32(get_unaligned_le32(buf), io);
+		else
+			put_unaligned_le32(ioread32(io), buf);
+		break;
+	case 8:
+		if (iswrite)
+			iowrite64(get_unaligned_le64(buf), io);
+		else
+			put_unaligned_le64(ioread64(io), buf);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+out_unlock:
+	up_read(&vdev->memory_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(mdev_pt_bar_rw);

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * mdev-pt plugin API
+ *
+ * A vendor plugin is a module that adds mdev types to the PCI functions
+ * bound to mdev_pt.  Each type may add device-specific regions, IRQs beyond
+ * vfio-pci's five and trapped BAR ranges to what the passthrough core gives;
+ * everything the plugin does not override is served by vfio_pci_core.
+ *
+ * Lifetime: a plugin registers with mdev_pt_register_plugin() (usually
+ * through module_mdev_pt_plugin()).  mdev_pt then offers it every bound
+ * function its id_table matches; when the plugin's probe() accepts one, the
+ * plugin's module is pinned until that function is unbound, so rmmod of a
+ * plugin fails with EBUSY while it serves any function.  Instances of its
+ * types pin it as well.  mdev_pt itself cannot be unloaded while a plugin
+ * is loaded (plugins link against it).
+ *
+ * Autoload: binding a function to mdev_pt requests the module alias
+ * "mdev_pt:vVVVVVVVVdDDDDDDDDsvSSSSSSSSsdTTTTTTTTbcBBscSS" built from the
+ * function's IDs in upper-case hex (a "pci:" modalias without the
+ * programming interface, which would make the name too long for
+ * request_module()).  A plugin declares one MODULE_ALIAS_MDEV_PT() or
+ * MODULE_ALIAS() per entry of its id_table, with '*' for what the entry
+ * does not match on.
+ *
+ * Types are fixed when a function registers as mdev parent.  A plugin that
+ * registers after a function was bound makes that function register again
+ * with the plugin's types added: at once if the function has no instance,
+ * otherwise as soon as its instance is removed.
+ */
+#ifndef _LINUX_MDEV_PT_H
+#define _LINUX_MDEV_PT_H
+
+#include <linux/device.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/types.h>
+
+struct mdev_pt_function;
+struct mdev_pt_instance;
+
+/** MDEV_PT_MAX_REGIONS - most device-specific regions a type may declare */
+#define MDEV_PT_MAX_REGIONS	8
+/** MDEV_PT_MAX_IRQS - most custom IRQ indexes a type may declare */
+#define MDEV_PT_MAX_IRQS	8
+/** MDEV_PT_MAX_TRAPS - most trapped BAR ranges a type may declare */
+#define MDEV_PT_MAX_TRAPS	8
+/** MDEV_PT_MAX_IO - largest single access mdev-pt hands to a plugin */
+#define MDEV_PT_MAX_IO		PAGE_SIZE
+
+/**
+ * struct mdev_pt_region - a device-specific region of a type
+ * @type: VFIO region type reported in VFIO_REGION_INFO_CAP_TYPE, for a
+ *	vendor region VFIO_REGION_TYPE_PCI_VENDOR_TYPE | PCI vendor ID
+ * @subtype: VFIO region subtype, the plugin's own numbering for vendor types
+ * @size: region size in bytes; a multiple of PAGE_SIZE if mmap is set
+ * @flags: VFIO_REGION_INFO_FLAG_READ, _WRITE and _MMAP as the region allows;
+ *	the core refuses every access the flags do not allow
+ * @rw: read or write @count bytes at @pos; mdev-pt has checked that the
+ *	access lies inside the region and is at most MDEV_PT_MAX_IO bytes, and
+ *	copies @buf (a kernel buffer) from and to user space.  Returns the
+ *	number of bytes handled or a negative errno.  Required if READ or
+ *	WRITE is set.
+ * @mmap: map the region into @vma; the core has checked that @vma lies
+ *	inside the region.  Required if MMAP is set.
+ *
+ * Index of the n-th region of a type: VFIO_PCI_NUM_REGIONS + n.
+ */
+struct mdev_pt_region {
+	u32 type;
+	u32 subtype;
+	size_t size;
+	u32 flags;
+	ssize_t (*rw)(struct mdev_pt_instance *inst,
+		      const struct mdev_pt_region *region, char *buf,
+		      size_t count, loff_t pos, bool iswrite);
+	int (*mmap)(struct mdev_pt_instance *inst,
+		    const struct mdev_pt_region *region,
+		    struct vm_area_struct *vma);
+};
+
+/**
+ * struct mdev_pt_irq - a custom IRQ index of a type
+ * @type: IRQ type reported in the MDEV_PT_IRQ_INFO_CAP_TYPE capability of
+ *	include/uapi/linux/mdev_pt.h, MDEV_PT_IRQ_TYPE_PCI_VENDOR_TYPE | PCI
+ *	vendor ID for vendor IRQs
+ * @subtype: IRQ subtype, the plugin's own numbering for vendor types
+ * @count: number of vectors, at least 1
+ * @flags: VFIO_IRQ_INFO_MASKABLE if user space may mask and unmask it
+ *	(VFIO_IRQ_INFO_EVENTFD is always reported)
+ *
+ * Index of the n-th IRQ of a type: VFIO_PCI_NUM_IRQS + n.  The core keeps
+ * the eventfds and the mask state; the plugin raises a vector with
+ * mdev_pt_irq_signal().  A vector signalled while masked is delivered when
+ * it is unmasked.
+ */
+struct mdev_pt_irq {
+	u32 type;
+	u32 subtype;
+	u32 count;
+	u32 flags;
+};
+
+/**
+ * struct mdev_pt_trap - a trapped range of a BAR
+ * @bar: BAR number, 0-5; the BAR must be a memory BAR
+ * @offset: start of the range inside the BAR
+ * @size: length of the range in bytes
+ *
+ * Reads and writes of user space inside the range go to the type's
+ * &mdev_pt_type_ops.trap_rw, the rest of the BAR passes through to the
+ * device.  The pages the range touches cannot be mmap'd: the BAR's region
+ * info carries a sparse mmap capability that leaves them out, and
+ * VFIO_DEVICE_IOEVENTFD refuses them.
+ */
+struct mdev_pt_trap {
+	u8 bar;
+	u64 offset;
+	u64 size;
+};
+
+/**
+ * struct mdev_pt_type_ops - behaviour of an mdev type, all optional
+ * @create: an instance of the type is being created (the lease is taken,
+ *	nobody can open it yet); set up per-instance state with
+ *	mdev_pt_set_drvdata().  A failure fails the create with its errno.
+ * @destroy: the instance is going away; the device is closed.
+ * @open: user space opens the device; called after vfio_pci_core enabled
+ *	it, before any access.  A failure fails the open.
+ * @close: the last user closed the device; called before vfio_pci_core
+ *	disables it.
+ * @trap_rw: an access inside one of the type's trapped ranges: @count
+ *	bytes (1, 2, 4 or 8, at most MDEV_PT_MAX_IO) at @offset of BAR @bar,
+ *	never crossing the range's end.  Return @count or a negative errno.
+ *	Required if the type has traps.
+ *
+ * All callbacks run in process context and may sleep.  open, close and
+ * trap_rw may run concurrently with each other only as vfio allows
+ * (trap_rw from several threads of the user at once: serialize yourself).
+ */
+struct mdev_pt_type_ops {
+	int (*create)(struct mdev_pt_instance *inst);
+	void (*destroy)(struct mdev_pt_instance *inst);
+	int (*open)(struct mdev_pt_instance *inst);
+	void (*close)(struct mdev_pt_instance *inst);
+	ssize_t (*trap_rw)(struct mdev_pt_instance *inst, unsigned int bar,
+			   char *buf, size_t count, u64 offset, bool iswrite);
+};
+
+/**
+ * struct mdev_pt_type - an mdev type offered by a plugin
+ * @sysfs_name: stable name, starting with the plugin's vendor prefix (e.g.
+ *	"edu-audited"); the type directory is "mdev_pt-<sysfs_name>".  This
+ *	is ABI: never rename a type.
+ * @pretty_name: human-readable name, shown in the type's "name"
+ * @description: one line saying what an instance gives, shown in the
+ *	type's "description"
+ * @ops: the type's callbacks, may be NULL
+ * @regions: device-specific regions, @num_regions entries
+ * @num_regions: at most MDEV_PT_MAX_REGIONS
+ * @irqs: custom IRQ indexes, @num_irqs entries
+ * @num_irqs: at most MDEV_PT_MAX_IRQS
+ * @traps: trapped BAR ranges, @num_traps entries, not overlapping
+ * @num_traps: at most MDEV_PT_MAX_TRAPS
+ * @attrs: per-instance attributes, created as the group "vendor" under the
+ *	mdev device; may be NULL.  Their show/store get the mdev device; find
+ *	the instance with mdev_pt_instance_from_dev().  Stores must refuse
+ *	changes once mdev_pt_instance_opened() (mdevctl writes attributes
+ *	between create and the first open).
+ *
+ * Types live as long as the plugin's module: declare them static const.
+ */
+struct mdev_pt_type {
+	const char *sysfs_name;
+	const char *pretty_name;
+	const char *description;
+	const struct mdev_pt_type_ops *ops;
+	const struct mdev_pt_region *regions;
+	unsigned int num_regions;
+	const struct mdev_pt_irq *irqs;
+	unsigned int num_irqs;
+	const struct mdev_pt_trap *traps;
+	unsigned int num_traps;
+	const struct attribute_group *attrs;
+};
+
+/**
+ * struct mdev_pt_plugin - a vendor plugin
+ * @name: plugin name, used in messages
+ * @owner: THIS_MODULE
+ * @id_table: the functions the plugin may serve (vendor, device, subsystem
+ *	IDs and class, PCI_ANY_ID and class masks as for a pci_driver),
+ *	terminated by an empty entry
+ * @types: the types the plugin offers, @num_types entries
+ * @num_types: number of types, at least 1
+ * @probe: optional; called for every bound function the @id_table
+ *	matches, with @id the matching entry.  Return 0 to serve the function
+ *	with every type, -ENODEV to decline it, another errno on failure (the
+ *	function is then served without this plugin, and a warning names the
+ *	error).  May keep per-function state with mdev_pt_function_set_drvdata().
+ * @remove: optional; the function is unbound or the plugin unregisters.
+ * @list: private to mdev-pt
+ *
+ * probe and remove are called with the function's PCI device lock held.
+ */
+struct mdev_pt_plugin {
+	const char *name;
+	struct module *owner;
+	const struct pci_device_id *id_table;
+	const struct mdev_pt_type *types;
+	unsigned int num_types;
+	int (*probe)(struct mdev_pt_function *fn,
+		     const struct pci_device_id *id);
+	void (*remove)(struct mdev_pt_function *fn);
+	struct list_head list;
+};
+
+int mdev_pt_register_plugin(struct mdev_pt_plugin *plugin);
+void mdev_pt_unregister_plugin(struct mdev_pt_plugin *plugin);
+
+/**
+ * module_mdev_pt_plugin() - register a plugin in module init
+ * @__plugin: the &struct mdev_pt_plugin
+ *
+ * For plugins that do nothing else in module init and exit.
+ */
+#define module_mdev_pt_plugin(__plugin) \
+	module_driver(__plugin, mdev_pt_register_plugin, \
+		      mdev_pt_unregister_plugin)
+
+/**
+ * MODULE_ALIAS_MDEV_PT() - declare the autoload alias of an id_table entry
+ * @vendor: vendor ID as 8 upper-case hex digits in a string, e.g. "00001234"
+ * @device: device ID likewise, or "*"
+ *
+ * Subsystem IDs and class are matched as wildcards; use MODULE_ALIAS()
+ * with the full "mdev_pt:v...d...sv...sd...bc..sc.." string to be more
+ * specific.
+ */
+#define MODULE_ALIAS_MDEV_PT(vendor, device) \
+	MODULE_ALIAS("mdev_pt:v" vendor "d" device "sv*sd*bc*sc*")
+
+/**
+ * mdev_pt_function_pdev() - the PCI function
+ * @fn: the function
+ *
+ * Valid from probe to remove.
+ *
+ * Return: the function's &struct pci_dev.
+ */
+struct pci_dev *mdev_pt_function_pdev(struct mdev_pt_function *fn);
+
+/**
+ * mdev_pt_function_controlling_pdev() - the function that controls @fn
+ * @fn: the function
+ *
+ * Return: the PF of a VF, or @fn's own &struct pci_dev if it is not a VF.
+ */
+struct pci_dev *mdev_pt_function_controlling_pdev(struct mdev_pt_function *fn);
+
+/**
+ * mdev_pt_function_set_drvdata() - keep a plugin's per-function state
+ * @fn: the function
+ * @plugin: the plugin the state belongs to
+ * @data: the state
+ *
+ * Call from &mdev_pt_plugin.probe; free the state in
+ * &mdev_pt_plugin.remove.
+ */
+void mdev_pt_function_set_drvdata(struct mdev_pt_function *fn,
+				  const struct mdev_pt_plugin *plugin,
+				  void *data);
+
+/**
+ * mdev_pt_function_get_drvdata() - a plugin's per-function state
+ * @fn: the function
+ * @plugin: the plugin
+ *
+ * Return: what @plugin stored with mdev_pt_function_set_drvdata(), or NULL.
+ */
+void *mdev_pt_function_get_drvdata(struct mdev_pt_function *fn,
+				   const struct mdev_pt_plugin *plugin);
+
+/**
+ * mdev_pt_instance_function() - the function an instance leases
+ * @inst: the instance
+ *
+ * Return: the function.
+ */
+struct mdev_pt_function *mdev_pt_instance_function(struct mdev_pt_instance *inst);
+
+/**
+ * mdev_pt_instance_pdev() - the PCI function of an instance
+ * @inst: the instance
+ *
+ * Return: the &struct pci_dev of the leased function.
+ */
+struct pci_dev *mdev_pt_instance_pdev(struct mdev_pt_instance *inst);
+
+/**
+ * mdev_pt_instance_dev() - the mdev device of an instance
+ * @inst: the instance
+ *
+ * Return: the &struct device of the mdev, for messages.
+ */
+struct device *mdev_pt_instance_dev(struct mdev_pt_instance *inst);
+
+/**
+ * mdev_pt_instance_from_dev() - the instance of an mdev device
+ * @dev: the mdev device, as given to a per-instance attribute
+ *
+ * Return: the instance.
+ */
+struct mdev_pt_instance *mdev_pt_instance_from_dev(struct device *dev);
+
+/**
+ * mdev_pt_instance_opened() - whether user space has opened the instance
+ * @inst: the instance
+ *
+ * Once opened, an instance's configuration is fixed until it is removed:
+ * attribute stores return -EBUSY when this is true.
+ *
+ * Return: true from the first open on.
+ */
+bool mdev_pt_instance_opened(struct mdev_pt_instance *inst);
+
+/**
+ * mdev_pt_set_drvdata() - keep a plugin's per-instance state
+ * @inst: the instance
+ * @data: the state, usually allocated in &mdev_pt_type_ops.create
+ */
+void mdev_pt_set_drvdata(struct mdev_pt_instance *inst, void *data);
+
+/**
+ * mdev_pt_get_drvdata() - a plugin's per-instance state
+ * @inst: the instance
+ *
+ * Return: what the plugin stored with mdev_pt_set_drvdata().
+ */
+void *mdev_pt_get_drvdata(struct mdev_pt_instance *inst);
+
+/**
+ * mdev_pt_irq_signal() - raise a vector of a custom IRQ
+ * @inst: the instance
+ * @irq: index into the type's &mdev_pt_type.irqs
+ * @vector: vector within that IRQ
+ *
+ * Signals the eventfd user space set with VFIO_DEVICE_SET_IRQS, or, while
+ * the IRQ is masked, marks it pending.  Without an eventfd the signal is
+ * dropped.  May be called from any context that may sleep.
+ *
+ * Return: 0, or -EINVAL for an @irq or @vector the type does not have.
+ */
+int mdev_pt_irq_signal(struct mdev_pt_instance *inst, unsigned int irq,
+		       unsigned int vector);
+
+/**
+ * mdev_pt_bar_rw() - the default access to a BAR of the function
+ * @inst: the instance
+ * @bar: BAR number
+ * @buf: kernel buffer
+ * @count: 1, 2, 4 or 8 bytes, naturally aligned
+ * @offset: offset in the BAR
+ * @iswrite: write @buf to the device instead of reading into it
+ *
+ * What a trapped access would have done without the trap: the plugin's
+ * trap_rw calls it to forward an access it accepts.  Honours the memory
+ * enable bit of the function's command register like vfio-pci does.
+ *
+ * Return: @count, or a negative errno (-EIO while memory decoding is off).
+ */
+ssize_t mdev_pt_bar_rw(struct mdev_pt_instance *inst, unsigned int bar,
+		       void *buf, size_t count, u64 offset, bool iswrite);
+
+#endif /* _LINUX_MDEV_PT_H */
