@@ -453,7 +453,8 @@ static bool mdev_pt_memory_enabled(struct vfio_pci_core_device *vdev)
 {
 	u16 cmd = le16_to_cpu(*(__le16 *)&vdev->vconfig[PCI_COMMAND]);
 
-	return vdev->pdev->current_state < PCI_D3hot &&
+	/* The host accesses the BAR only in D0 (D1/D2 are not used here). */
+	return vdev->pdev->current_state == PCI_D0 &&
 	       (vdev->pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
 }
 
