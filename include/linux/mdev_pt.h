@@ -64,7 +64,8 @@ struct mdev_pt_instance;
  *	number of bytes handled or a negative errno.  Required if READ or
  *	WRITE is set.
  * @mmap: map the region into @vma; the core has checked that @vma lies
- *	inside the region.  Required if MMAP is set.
+ *	inside the region and set @vma->vm_pgoff to the page offset inside
+ *	the region.  Required if MMAP is set.
  *
  * Index of the n-th region of a type: VFIO_PCI_NUM_REGIONS + n.
  */
@@ -132,9 +133,10 @@ struct mdev_pt_trap {
  * @close: the last user closed the device; called before vfio_pci_core
  *	disables it.
  * @trap_rw: an access inside one of the type's trapped ranges: @count
- *	bytes (1, 2, 4 or 8, at most MDEV_PT_MAX_IO) at @offset of BAR @bar,
- *	never crossing the range's end.  Return @count or a negative errno.
- *	Required if the type has traps.
+ *	bytes (1, 2, 4 or 8, naturally aligned) at @offset of BAR @bar,
+ *	never crossing the range's end; the core splits longer user accesses
+ *	into such pieces.  Return @count or a negative errno.  Required if
+ *	the type has traps.
  *
  * All callbacks run in process context and may sleep.  open, close and
  * trap_rw may run concurrently with each other only as vfio allows

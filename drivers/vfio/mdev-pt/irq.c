@@ -8,6 +8,7 @@
  * include/uapi/linux/mdev_pt.h.
  */
 
+#include <linux/bitops.h>
 #include <linux/eventfd.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -283,6 +284,8 @@ long mdev_pt_ioctl_set_irqs(struct mdev_pt_function *fn, void __user *arg)
 
 	action = hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
 	datatype = hdr.flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	if (hweight32(action) != 1)
+		return -EINVAL;
 	if (action != VFIO_IRQ_SET_ACTION_TRIGGER &&
 	    (!(irq->flags & VFIO_IRQ_INFO_MASKABLE) ||
 	     datatype == VFIO_IRQ_SET_DATA_EVENTFD))

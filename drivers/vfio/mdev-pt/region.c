@@ -194,36 +194,52 @@ static ssize_t mdev_pt_core_rw(struct mdev_pt_function *fn, char __user *buf,
 	return vfio_pci_core_read(core_vdev, buf, count, ppos);
 }
 
+/* The largest naturally aligned access of at most 8 bytes at @pos. */
+static size_t mdev_pt_trap_chunk(u64 pos, size_t count)
+{
+	size_t n = 8;
+
+	while (n > count || !IS_ALIGNED(pos, n))
+		n >>= 1;
+	return n;
+}
+
+/*
+ * Hand an access inside a trapped range to the plugin as naturally aligned
+ * pieces of 1, 2, 4 or 8 bytes, the way a CPU would issue them.
+ */
 static ssize_t mdev_pt_trap_rw(struct mdev_pt_instance *inst,
 			       const struct mdev_pt_trap *trap,
 			       char __user *ubuf, size_t count, u64 pos,
 			       bool iswrite)
 {
 	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
-	u8 small[8];
+	size_t done = 0, n;
+	u8 buf[8];
 	ssize_t ret;
-	char *buf;
 
 	count = min3(count, (size_t)(trap->offset + trap->size - pos),
 		     (size_t)MDEV_PT_MAX_IO);
-	buf = count <= sizeof(small) ? small : kmalloc(count, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
 
-	if (iswrite && copy_from_user(buf, ubuf, count)) {
-		ret = -EFAULT;
-		goto out_free;
+	while (done < count) {
+		n = mdev_pt_trap_chunk(pos + done, count - done);
+		if (iswrite && copy_from_user(buf, ubuf + done, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = type->ops->trap_rw(inst, trap->bar, buf, n, pos + done,
+					 iswrite);
+		if (ret >= 0 && ret != n)
+			ret = -EIO;
+		if (ret < 0)
+			break;
+		if (!iswrite && copy_to_user(ubuf + done, buf, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += n;
 	}
-
-	ret = type->ops->trap_rw(inst, trap->bar, buf, count, pos, iswrite);
-	if (ret > (ssize_t)count)
-		ret = -EIO;
-	if (ret > 0 && !iswrite && copy_to_user(ubuf, buf, ret))
-		ret = -EFAULT;
-out_free:
-	if (buf != (char *)small)
-		kfree(buf);
-	return ret;
+	return done ? done : ret;
 }
 
 /**
@@ -274,7 +290,7 @@ static bool mdev_pt_touches_trap(const struct mdev_pt_type *type,
 	const struct mdev_pt_trap *trap;
 	unsigned int i;
 
-	for (i = 0; i < type->num_traps; i++) {
+	for (i = 0; type && i < type->num_traps; i++) {
 		trap = &type->traps[i];
 		if (trap->bar == bar &&
 		    start < PAGE_ALIGN(trap->offset + trap->size) &&

@@ -47,6 +47,7 @@ static int mdev_pt_open_device(struct vfio_device *core_vdev)
 	struct vfio_pci_core_device *vdev = &fn->core_device;
 	const struct mdev_pt_type *type;
 	struct mdev_pt_instance *inst;
+	bool was_opened;
 	int ret;
 
 	mutex_lock(&fn->lease_lock);
@@ -66,6 +67,9 @@ static int mdev_pt_open_device(struct vfio_device *core_vdev)
 	if (ret)
 		goto out_disable;
 
+	/* From here on the instance's configuration is fixed. */
+	was_opened = inst->opened;
+	WRITE_ONCE(inst->opened, true);
 	if (type && type->ops && type->ops->open) {
 		ret = type->ops->open(inst);
 		if (ret)
@@ -73,13 +77,13 @@ static int mdev_pt_open_device(struct vfio_device *core_vdev)
 	}
 
 	vfio_pci_core_finish_enable(vdev);
-	WRITE_ONCE(inst->opened, true);
 	fn->open = true;
 	reinit_completion(&fn->closed);
 	mutex_unlock(&fn->lease_lock);
 	return 0;
 
 out_close_regions:
+	WRITE_ONCE(inst->opened, was_opened);
 	mdev_pt_regions_close(inst);
 out_disable:
 	/* Also unregisters the regions. */
