@@ -205,7 +205,10 @@ struct mdev_pt_type {
  * @remove: optional; the function is unbound or the plugin unregisters.
  * @list: private to mdev-pt
  *
- * probe and remove are called with the function's PCI device lock held.
+ * probe and remove run in process context with the function's registration
+ * lock held (serialized per function, never under mdev-pt's global lock);
+ * probe runs from PCI probe or, for a plugin that loads later, from a work
+ * item, so it must not take the function's PCI device lock.
  */
 struct mdev_pt_plugin {
 	const char *name;
