@@ -62,22 +62,7 @@ TEST_F(basic, group_container_device)
 /* GET_DEVICE_FD matches only the exact name: the UUID for an mdev. */
 TEST_F(basic, device_fd_by_name_only)
 {
-	char other[64];
-	int fd;
-
-	vfio_test_other_name(self->dev.target.name, other, sizeof(other));
-	fd = ioctl(self->dev.group, VFIO_GROUP_GET_DEVICE_FD, other);
-	ASSERT_GT(0, fd) TH_LOG("device fd opened by unrelated name %s", other);
-	ASSERT_EQ(ENODEV, errno);
-
-	if (self->dev.target.is_mdev) {
-		fd = ioctl(self->dev.group, VFIO_GROUP_GET_DEVICE_FD,
-			   self->dev.target.pci_bdf);
-		ASSERT_GT(0, fd)
-			TH_LOG("mdev's device opened by parent BDF %s",
-			       self->dev.target.pci_bdf);
-		ASSERT_EQ(ENODEV, errno);
-	}
+	vfio_test_assert_name_only(_metadata, &self->dev);
 }
 
 /* An mdev-pt instance lives in its function's real IOMMU group. */

@@ -393,4 +393,30 @@ static inline void vfio_test_other_name(const char *name, char *buf, size_t len)
 		buf[n - 1] = buf[n - 1] == '0' ? '1' : '0';
 }
 
+/*
+ * VFIO_GROUP_GET_DEVICE_FD matches only the exact name (the UUID for an
+ * mdev): an unrelated name, and for an mdev its parent's BDF, get ENODEV.
+ */
+static inline void vfio_test_assert_name_only(struct __test_metadata *_metadata,
+					      struct vfio_test_device *dev)
+{
+	char other[64];
+	int fd;
+
+	vfio_test_other_name(dev->target.name, other, sizeof(other));
+	fd = ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD, other);
+	ASSERT_GT(0, fd) TH_LOG("device fd opened by unrelated name %s", other);
+	ASSERT_EQ(ENODEV, errno);
+
+	if (dev->target.is_mdev) {
+		/* The leased function's BDF is not the instance's name. */
+		fd = ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD,
+			   dev->target.pci_bdf);
+		ASSERT_GT(0, fd)
+			TH_LOG("mdev's device opened by parent BDF %s",
+			       dev->target.pci_bdf);
+		ASSERT_EQ(ENODEV, errno);
+	}
+}
+
 #endif /* MDEVPT_VFIO_TEST_UTIL_H */
