@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# Helpers for the plugin tests (tests/plugins/*.sh), on top of
+# tests/lib/common.sh.  Source common.sh first.
+
+EDU_MOD=mdev_pt_edu
+SAMPLE_MOD=mdev_pt_sample
+EDU_TYPES="mdev_pt-edu-audited mdev_pt-edu-passthrough mdev_pt-passthrough"
+AUDITED=mdev_pt-edu-audited
+# A modprobe.d file that keeps plugin modules from loading (the guest's /
+# is a throw-away overlay; cleanup removes it anyway).
+BLOCKER=/etc/modprobe.d/mdevpt-test-blocker.conf
+
+# Results of C programs go straight to the TAP stream: run_tests captures
+# a test's stdout and turns it into comments, so keep the real one.
+exec 3>&1
+
+module_loaded()
+{
+	[ -d "/sys/module/$1" ]
+}
+
+# block_modules MODULE...: make request_module() and modprobe fail for them.
+block_modules()
+{
+	local m
+
+	mkdir -p "$(dirname "$BLOCKER")"
+	for m in "$@"; do
+		echo "install $m /bin/false"
+	done > "$BLOCKER"
+}
+
+unblock_modules()
+{
+	rm -f "$BLOCKER"
+}
+
+# delete_module MODULE: the delete_module(2) result as "OK" or an errno
+# name (rmmod checks the reference count itself and never asks the kernel
+# when it sees a user).
+delete_module()
+{
+	python3 - "$1" <<'EOF'
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+ret = libc.syscall(176, sys.argv[1].encode(), os.O_NONBLOCK)  # delete_module
+print("OK" if ret == 0 else errno.errorcode[ctypes.get_errno()])
+EOF
+}
+
+# types_of BDF: the function's type directories, sorted, on one line.
+types_of()
+{
+	ls "/sys/bus/pci/devices/$1/mdev_supported_types" 2> /dev/null | sort | xargs
+}
+
+# has_types BDF TYPES: the function offers exactly TYPES (sorted, one line).
+has_types()
+{
+	[ "$(types_of "$1")" = "$2" ]
+}
+
+# remove_instances: remove every mdev instance there is.
+remove_instances()
+{
+	local m
+
+	for m in /sys/bus/mdev/devices/*; do
+		[ -e "$m/remove" ] && echo 1 > "$m/remove"
+	done
+	return 0
+}
+
+# unbind_driver DRIVER: unbind every function bound to DRIVER (and clear
+# the driver_override of those functions).
+unbind_driver()
+{
+	local d
+
+	for d in "/sys/bus/pci/drivers/$1"/0000:*; do
+		[ -e "$d" ] || continue
+		pci_unbind "$(basename "$d")"
+	done
+}
+
+# run_tap PREFIX COMMAND...: run a TAP program; its results become results
+# of the calling test file, renamed "PREFIX: name"; everything else it
+# prints becomes comments.  Returns its status, or 1 if it reported no
+# result at all (e.g. a harness filter that matched nothing).
+run_tap()
+{
+	local prefix=$1 line n=0 rc
+
+	shift
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "* | "not ok "*)
+			n=$((n + 1))
+			printf '%s\n' "$line" |
+				sed -E "s/^(not ok|ok) [0-9]+ /\1 0 $prefix: /" >&3 ;;
+		"__status "*)
+			rc=${line#__status } ;;
+		*)
+			printf '%s\n' "$line" ;;
+		esac
+	done < <("$@" 2>&1; echo "__status $?")
+	[ "$n" -gt 0 ] || { echo "no results from $*"; return 1; }
+	return "$rc"
+}
+
+# uevents_start FILE: record kernel uevents (with properties) into FILE
+# until uevents_stop; sets UEVENT_PID.
+UEVENT_PID=
+uevents_start()
+{
+	udevadm monitor --kernel --property > "$1" 2>&1 &
+	UEVENT_PID=$!
+	# It prints a header once it listens.
+	wait_for 5 grep -q "KERNEL" "$1"
+}
+
+uevents_stop()
+{
+	[ -n "$UEVENT_PID" ] && kill "$UEVENT_PID" 2> /dev/null
+	[ -n "$UEVENT_PID" ] && wait "$UEVENT_PID" 2> /dev/null
+	UEVENT_PID=
+	return 0
+}
+
+# uevent_seen FILE DEVPATH_SUFFIX PROPERTY: a "change" uevent of a device
+# whose DEVPATH ends in DEVPATH_SUFFIX carried PROPERTY (e.g.
+# MDEV_STATE=registered).
+uevent_seen()
+{
+	awk -v dev="$2" -v prop="$3" '
+		/^$/ { if (a == "change" && p && d) found = 1; a = ""; p = 0; d = 0; next }
+		/^ACTION=/ { a = substr($0, 8) }
+		/^DEVPATH=/ { d = (substr($0, length($0) - length(dev) + 1) == dev) }
+		$0 == prop { p = 1 }
+		END { if (a == "change" && p && d) found = 1; exit !found }' "$1"
+}
+
+# mdev_attr UUID ATTR: an attribute of an instance (e.g. vendor/dma_bytes).
+mdev_attr()
+{
+	cat "/sys/bus/mdev/devices/$1/$2"
+}

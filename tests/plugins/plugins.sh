@@ -1,0 +1,384 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The plugin framework on the edu devices and the edu plugin: autoload by
+# the mdev_pt: alias, the types a served function offers and their
+# attributes, one instance per function over all types, a plugin that loads
+# after the function was bound (idle and busy), and the module references
+# (a plugin cannot go while it serves a function, mdev_pt cannot go while a
+# plugin is loaded).
+
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/lib.sh"
+
+EDU1=$(edu_bdfs | sed -n 1p)
+EDU2=$(edu_bdfs | sed -n 2p)
+PT_ONLY=mdev_pt-passthrough
+# How long a late plugin may take to show on an idle function (a work item).
+REREG_TIMEOUT=5
+
+cleanup()
+{
+	uevents_stop
+	remove_instances
+	unblock_modules
+	[ -n "$EDU1" ] && pci_unbind "$EDU1"
+	[ -n "$EDU2" ] && pci_unbind "$EDU2"
+	return 0
+}
+trap cleanup EXIT
+
+# start NEED_PLUGIN: nothing bound, mdev_pt loaded, mdev_pt_edu loaded or
+# not as asked (yes/no).
+start()
+{
+	[ -n "$EDU1" ] && [ -n "$EDU2" ] || fail "need two edu devices"
+	cleanup
+	modprobe mdev_pt || fail "modprobe mdev_pt"
+	if [ "$1" = no ] && module_loaded $EDU_MOD; then
+		rmmod $EDU_MOD || fail "cannot unload $EDU_MOD with nothing bound"
+	fi
+	if [ "$1" = yes ]; then
+		modprobe $EDU_MOD || fail "modprobe $EDU_MOD"
+	fi
+	return 0
+}
+
+# bind_blocked BDF: bind with the plugin module unavailable.
+bind_blocked()
+{
+	block_modules $EDU_MOD
+	pt_bind "$1" || fail "cannot bind $1 to mdev_pt"
+	module_loaded $EDU_MOD && fail "$EDU_MOD loaded although blocked"
+	expect_eq "types of $1 without the plugin" "$PT_ONLY" "$(types_of "$1")"
+}
+
+avail()
+{
+	cat "$(type_dir "$1" "$2")/available_instances"
+}
+
+test_autoload()
+{
+	start no
+	pt_bind "$EDU1" || fail "cannot bind $EDU1 to mdev_pt"
+	module_loaded $EDU_MOD || fail "binding $EDU1 did not load $EDU_MOD"
+	# No waiting: the plugin loads inside the bind.
+	expect_eq "types of $EDU1" "$EDU_TYPES" "$(types_of "$EDU1")"
+	dmesg | grep -q "$EDU1: plugin edu attached, 2 type(s)" ||
+		fail "no dmesg line for the attach"
+	expect_eq "$EDU_MOD refcnt" 1 "$(cat /sys/module/$EDU_MOD/refcnt)"
+	pt_bind "$EDU2" || fail "cannot bind $EDU2 to mdev_pt"
+	expect_eq "types of $EDU2" "$EDU_TYPES" "$(types_of "$EDU2")"
+	expect_eq "$EDU_MOD refcnt" 2 "$(cat /sys/module/$EDU_MOD/refcnt)"
+}
+
+# Unload and autoload again, a few times: no reference is left behind.
+test_autoload_cycles()
+{
+	local i
+
+	start no
+	for i in 1 2 3; do
+		pt_bind "$EDU1" || fail "cycle $i: cannot bind"
+		module_loaded $EDU_MOD || fail "cycle $i: $EDU_MOD not loaded"
+		has_types "$EDU1" "$EDU_TYPES" || fail "cycle $i: types $(types_of "$EDU1")"
+		pci_unbind "$EDU1"
+		expect_eq "cycle $i: $EDU_MOD refcnt" 0 "$(cat /sys/module/$EDU_MOD/refcnt)"
+		rmmod $EDU_MOD || fail "cycle $i: rmmod $EDU_MOD"
+	done
+}
+
+test_type_attributes()
+{
+	local t d name desc names=""
+
+	start no
+	pt_bind "$EDU1" || fail "cannot bind $EDU1"
+	for t in $EDU_TYPES; do
+		d=$(type_dir "$EDU1" "$t")
+		expect_eq "$t device_api" vfio-pci "$(cat "$d/device_api")"
+		expect_eq "$t available_instances" 1 "$(cat "$d/available_instances")"
+		expect_eq "$t devices" "" "$(ls "$d/devices")"
+		[ -f "$d/create" ] || fail "$t has no create"
+		name=$(cat "$d/name")
+		desc=$(cat "$d/description")
+		echo "# $t: name '$name', description '$desc'"
+		[ -n "$name" ] && [ "$(wc -l < "$d/name")" = 1 ] || fail "$t: bad name"
+		[ -n "$desc" ] && [ "$(wc -l < "$d/description")" = 1 ] ||
+			fail "$t: bad description"
+		case " $names " in
+		*" $name "*) fail "$t: name '$name' used twice" ;;
+		esac
+		names="$names $name"
+	done
+	expect_eq "passthrough name" Passthrough "$(cat "$(type_dir "$EDU1")/name")"
+	grep -q "^Full passthrough of PCI function $EDU1 (1234:11e8" \
+		"$(type_dir "$EDU1")/description" || fail "passthrough description"
+}
+
+# One instance per function, whatever the type; every type can be opened.
+test_one_instance_per_function()
+{
+	local t o uuid other m
+
+	start no
+	pt_bind "$EDU1" || fail "cannot bind $EDU1"
+	for t in $EDU_TYPES; do
+		uuid=$(new_uuid)
+		pt_create "$EDU1" "$uuid" "$t"
+		m=/sys/bus/mdev/devices/$uuid
+		expect_eq "mdev_type of $t" "$t" "$(basename "$(readlink -f "$m/mdev_type")")"
+		[ -L "$(type_dir "$EDU1" "$t")/devices/$uuid" ] || fail "not listed under $t"
+		for o in $EDU_TYPES; do
+			expect_eq "$o available with a $t instance" 0 "$(avail "$EDU1" "$o")"
+			other=$(new_uuid)
+			expect_write "$(type_dir "$EDU1" "$o")/create" "$other" EUSERS
+			[ "$o" = "$t" ] && continue
+			expect_eq "$o devices" "" "$(ls "$(type_dir "$EDU1" "$o")/devices")"
+		done
+		expect_eq "open $t" OK "$("$BIN/vfio_open" "$(iommu_group_of "$m")" "$uuid")"
+		pt_remove "$uuid"
+		for o in $EDU_TYPES; do
+			expect_eq "$o available after removal" 1 "$(avail "$EDU1" "$o")"
+		done
+	done
+	# The other function is not affected by this one's instance.
+	pt_bind "$EDU2" || fail "cannot bind $EDU2"
+	uuid=$(new_uuid)
+	pt_create "$EDU1" "$uuid" "$AUDITED"
+	expect_eq "$EDU2 available" 1 "$(avail "$EDU2" "$AUDITED")"
+	other=$(new_uuid)
+	pt_create "$EDU2" "$other" "$AUDITED"
+	pt_remove "$other"
+	pt_remove "$uuid"
+}
+
+# A plugin that loads after the function was bound: an idle function
+# registers again with the new types.
+test_late_plugin_idle()
+{
+	local uuid
+
+	start no
+	bind_blocked "$EDU1"
+	bind_blocked "$EDU2"
+	expect_eq "available" 1 "$(avail "$EDU1" "$PT_ONLY")"
+	uevents_start /tmp/plugins-uevents || fail "udevadm monitor did not start"
+	unblock_modules
+	modprobe $EDU_MOD || fail "modprobe $EDU_MOD"
+	wait_for $REREG_TIMEOUT has_types "$EDU1" "$EDU_TYPES" ||
+		fail "$EDU1 types after $REREG_TIMEOUT s: $(types_of "$EDU1")"
+	wait_for $REREG_TIMEOUT has_types "$EDU2" "$EDU_TYPES" ||
+		fail "$EDU2 types after $REREG_TIMEOUT s: $(types_of "$EDU2")"
+	# Management tools hear of the new types as of any new parent.
+	wait_for 5 uevent_seen /tmp/plugins-uevents "/$EDU1" MDEV_STATE=registered ||
+		fail "no MDEV_STATE=registered uevent for $EDU1"
+	uevent_seen /tmp/plugins-uevents "/$EDU1" MDEV_STATE=unregistered ||
+		fail "no MDEV_STATE=unregistered uevent for $EDU1"
+	uevents_stop
+	expect_eq "$AUDITED available" 1 "$(avail "$EDU1" "$AUDITED")"
+	[ -d "/sys/class/mdev_bus/$EDU1" ] || fail "no /sys/class/mdev_bus/$EDU1"
+	uuid=$(new_uuid)
+	pt_create "$EDU1" "$uuid" "$AUDITED"
+	expect_eq "open" OK "$("$BIN/vfio_open" "$(iommu_group_of "/sys/bus/mdev/devices/$uuid")" "$uuid")"
+	expect_eq "max_dma_bytes" 4095 "$(mdev_attr "$uuid" vendor/max_dma_bytes)"
+	pt_remove "$uuid"
+	rmmod $EDU_MOD 2> /dev/null && fail "rmmod $EDU_MOD while it serves functions"
+	return 0
+}
+
+# The same with an instance: the types stay until the instance is gone.
+test_late_plugin_busy()
+{
+	local uuid m
+
+	start no
+	bind_blocked "$EDU1"
+	uuid=$(new_uuid)
+	pt_create "$EDU1" "$uuid" "$PT_ONLY"
+	m=/sys/bus/mdev/devices/$uuid
+	unblock_modules
+	modprobe $EDU_MOD || fail "modprobe $EDU_MOD"
+	wait_for $REREG_TIMEOUT grep -q "$EDU1: new types appear once the instance is removed" \
+		<(dmesg) || fail "no dmesg line for the deferred registration"
+	sleep 1
+	expect_eq "types while busy" "$PT_ONLY" "$(types_of "$EDU1")"
+	[ -e "$m" ] || fail "instance vanished"
+	expect_eq "available while busy" 0 "$(avail "$EDU1" "$PT_ONLY")"
+	expect_eq "open while busy" OK "$("$BIN/vfio_open" "$(iommu_group_of "$m")" "$uuid")"
+	# Attached already: the plugin is pinned.
+	expect_eq "delete_module $EDU_MOD" EAGAIN "$(delete_module $EDU_MOD)"
+	pt_remove "$uuid"
+	wait_for $REREG_TIMEOUT has_types "$EDU1" "$EDU_TYPES" ||
+		fail "types $REREG_TIMEOUT s after removal: $(types_of "$EDU1")"
+	uuid=$(new_uuid)
+	pt_create "$EDU1" "$uuid" "$AUDITED"
+	pt_remove "$uuid"
+}
+
+# Creates racing the switch to the new types, as fast as the shell can
+# (builtins only), over several plugin loads: each one succeeds (and the
+# switch waits for its removal), or fails with EAGAIN while the parent
+# registers again, or finds the type gone (ENOENT, ENODEV); nothing else,
+# and no instance is lost.
+test_late_plugin_racing_creates()
+{
+	local create audited uuid msg ok=0 refused=0 pid deadline cycle
+	local err=/tmp/plugins-create.err t0
+
+	t0=$SECONDS
+	create=$(type_dir "$EDU1")/create
+	audited=$(type_dir "$EDU1" "$AUDITED")
+	for cycle in 1 2 3 4 5 6 7 8; do
+		start no
+		bind_blocked "$EDU1"
+		unblock_modules
+		modprobe $EDU_MOD &
+		pid=$!
+		deadline=$((SECONDS + 20))
+		until [ -d "$audited" ]; do
+			[ $SECONDS -lt $deadline ] ||
+				fail "cycle $cycle: types after 20 s: $(types_of "$EDU1")"
+			read -r uuid < /proc/sys/kernel/random/uuid
+			if { echo "$uuid" > "$create"; } 2> $err; then
+				ok=$((ok + 1))
+				echo 1 > "/sys/bus/mdev/devices/$uuid/remove" ||
+					fail "cannot remove $uuid"
+				continue
+			fi
+			read -r msg < $err
+			# (The shell opens with O_CREAT: a missing create file in
+			# a sysfs directory reads EACCES instead of ENOENT.)
+			case "$msg" in
+			*"Resource temporarily unavailable"* | \
+			*"No such file or directory"* | *"No such device"* | \
+			*"Permission denied"*)
+				refused=$((refused + 1)) ;;
+			*)
+				fail "cycle $cycle: create during the switch: $msg" ;;
+			esac
+		done
+		wait "$pid" || fail "modprobe $EDU_MOD"
+		wait_for $REREG_TIMEOUT has_types "$EDU1" "$EDU_TYPES" ||
+			fail "cycle $cycle: types $(types_of "$EDU1")"
+		expect_eq "cycle $cycle: instances left" "" "$(ls /sys/bus/mdev/devices)"
+	done
+	echo "# $ok creates succeeded, $refused refused, in $((SECONDS - t0)) s"
+	uuid=$(new_uuid)
+	pt_create "$EDU1" "$uuid" "$AUDITED"
+	pt_remove "$uuid"
+}
+
+# Unbinding a function whose registration is still pending drops it cleanly.
+test_late_plugin_busy_then_unbind()
+{
+	local uuid
+
+	start no
+	bind_blocked "$EDU1"
+	uuid=$(new_uuid)
+	pt_create "$EDU1" "$uuid" "$PT_ONLY"
+	unblock_modules
+	modprobe $EDU_MOD || fail "modprobe $EDU_MOD"
+	wait_for $REREG_TIMEOUT grep -q "$EDU1: new types appear once the instance is removed" \
+		<(dmesg) || fail "no dmesg line for the deferred registration"
+	pci_unbind "$EDU1"
+	[ -e "/sys/bus/mdev/devices/$uuid" ] && fail "instance survived unbind"
+	sleep 1
+	expect_eq "$EDU_MOD refcnt" 0 "$(cat /sys/module/$EDU_MOD/refcnt)"
+	rmmod $EDU_MOD || fail "rmmod $EDU_MOD after unbind"
+	pt_bind "$EDU1" || fail "rebind"
+	expect_eq "types after rebind" "$EDU_TYPES" "$(types_of "$EDU1")"
+}
+
+# A plugin for other functions leaves these alone.
+test_unrelated_plugin_ignored()
+{
+	local uuid
+
+	start yes
+	pt_bind "$EDU1" || fail "cannot bind $EDU1"
+	uuid=$(new_uuid)
+	pt_create "$EDU1" "$uuid" "$AUDITED"
+	module_loaded $SAMPLE_MOD && rmmod $SAMPLE_MOD
+	modprobe $SAMPLE_MOD || fail "modprobe $SAMPLE_MOD"
+	sleep 1
+	dmesg | grep -q "new types appear" && fail "edu function wants to re-register"
+	expect_eq "types" "$EDU_TYPES" "$(types_of "$EDU1")"
+	[ -e "/sys/bus/mdev/devices/$uuid" ] || fail "instance vanished"
+	rmmod $SAMPLE_MOD || fail "rmmod $SAMPLE_MOD, which serves nothing"
+	pt_remove "$uuid"
+}
+
+test_plugin_pinned_while_serving()
+{
+	local uuid
+
+	start no
+	pt_bind "$EDU1" || fail "cannot bind $EDU1"
+	pt_bind "$EDU2" || fail "cannot bind $EDU2"
+	rmmod $EDU_MOD 2> /dev/null && fail "rmmod $EDU_MOD while it serves two functions"
+	expect_eq "delete_module $EDU_MOD" EAGAIN "$(delete_module $EDU_MOD)"
+	module_loaded $EDU_MOD || fail "$EDU_MOD gone"
+	uuid=$(new_uuid)
+	pt_create "$EDU1" "$uuid" "$AUDITED"
+	expect_eq "delete_module $EDU_MOD with an instance" EAGAIN "$(delete_module $EDU_MOD)"
+	pt_remove "$uuid"
+	pci_unbind "$EDU1"
+	expect_eq "delete_module $EDU_MOD serving one" EAGAIN "$(delete_module $EDU_MOD)"
+	expect_eq "types of $EDU2" "$EDU_TYPES" "$(types_of "$EDU2")"
+	pci_unbind "$EDU2"
+	rmmod $EDU_MOD || fail "rmmod $EDU_MOD after unbinding everything"
+	module_loaded $EDU_MOD && fail "$EDU_MOD still loaded"
+	return 0
+}
+
+test_core_pinned_by_plugin()
+{
+	start yes
+	[ -e /sys/module/mdev_pt/holders/$EDU_MOD ] || fail "$EDU_MOD does not hold mdev_pt"
+	rmmod mdev_pt 2> /dev/null && fail "rmmod mdev_pt with $EDU_MOD loaded"
+	expect_eq "delete_module mdev_pt" EAGAIN "$(delete_module mdev_pt)"
+	module_loaded mdev_pt || fail "mdev_pt gone"
+	rmmod $EDU_MOD || fail "rmmod $EDU_MOD"
+	rmmod mdev_pt || fail "rmmod mdev_pt after $EDU_MOD"
+	modprobe mdev_pt || fail "modprobe mdev_pt"
+}
+
+# With the plugin loaded, a rebind offers its types at once.
+test_rebind_with_plugin_loaded()
+{
+	start yes
+	pt_bind "$EDU1" || fail "cannot bind $EDU1"
+	expect_eq "types" "$EDU_TYPES" "$(types_of "$EDU1")"
+	echo "$EDU1" > /sys/bus/pci/drivers/mdev_pt/unbind
+	echo "$EDU1" > /sys/bus/pci/drivers/mdev_pt/bind
+	expect_eq "types after rebind" "$EDU_TYPES" "$(types_of "$EDU1")"
+	expect_eq "available" 1 "$(avail "$EDU1" "$AUDITED")"
+}
+
+# Types without extras behave as vfio-pci (vfio_plugin_test's passthrough
+# fixture; vfio_edu_test on the plugin's edu-passthrough).
+test_passthrough_types_vfio()
+{
+	local t uuid
+
+	start no
+	pt_bind "$EDU1" || fail "cannot bind $EDU1"
+	for t in mdev_pt-edu-passthrough mdev_pt-passthrough; do
+		uuid=$(new_uuid)
+		pt_create "$EDU1" "$uuid" "$t"
+		[ -e "/sys/bus/mdev/devices/$uuid/vendor" ] &&
+			fail "$t instance has vendor attributes"
+		MDEVPT_UUID=$uuid run_tap "${t#mdev_pt-}" "$BIN/vfio_plugin_test" -f passthrough ||
+			fail "vfio_plugin_test on $t failed"
+		if [ "$t" = mdev_pt-edu-passthrough ]; then
+			MDEVPT_UUID=$uuid MDEVPT_SYSFS_BDF=$EDU1 run_tap "${t#mdev_pt-}" \
+				"$BIN/vfio_edu_test" || fail "vfio_edu_test on $t failed"
+		fi
+		pt_remove "$uuid"
+	done
+}
+
+run_tests "$@"
