@@ -11,9 +11,9 @@
  * through module_mdev_pt_plugin()).  mdev_pt then offers it every bound
  * function its id_table matches; when the plugin's probe() accepts one, the
  * plugin's module is pinned until that function is unbound, so rmmod of a
- * plugin fails with EBUSY while it serves any function.  Instances of its
- * types pin it as well.  mdev_pt itself cannot be unloaded while a plugin
- * is loaded (plugins link against it).
+ * plugin is refused (delete_module() fails with EAGAIN) while it serves any
+ * function, and with it every instance of its types.  mdev_pt itself
+ * cannot be unloaded while a plugin is loaded (plugins link against it).
  *
  * Autoload: binding a function to mdev_pt requests the module alias
  * "mdev_pt:vVVVVVVVVdDDDDDDDDsvSSSSSSSSsdTTTTTTTTbcBBscSS" built from the

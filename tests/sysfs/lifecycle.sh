@@ -16,6 +16,7 @@ TYPE=$(type_dir "$BDF")
 BLACKLIST=/etc/modprobe.d/mdev-pt-lifecycle-test.conf
 
 printf 'blacklist %s\n' mdev_pt_edu mdev_pt_sample > "$BLACKLIST"
+trap 'rm -f "$BLACKLIST"' EXIT
 for b in $(edu_bdfs); do
 	pci_unbind "$b"
 done
@@ -273,6 +274,3 @@ test_refuse_bridge()
 }
 
 run_tests "$@"
-status=$?
-rm -f "$BLACKLIST"
-exit $status

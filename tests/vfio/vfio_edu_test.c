@@ -9,19 +9,7 @@
  * leaves 0x40000..0x40ffe, so every transfer here stays inside it.
  */
 
-/*
- * ASSERT_*() longjmp()s back into the harness, which then only tears down and
- * exits without reading the test's locals: -Wclobbered warnings about them
- * (and about the harness' own wrappers) are noise. The 6.12 harness also has
- * an unused signal handler parameter.
- */
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wclobbered"
-#endif
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
+#include "harness.h"
 
 #include "vfio_test_util.h"
 

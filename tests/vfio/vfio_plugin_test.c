@@ -19,14 +19,7 @@
  * at an edu instance of another type (the fixture checks the type).
  */
 
-/* As in vfio_edu_test.c: harness longjmp() noise and an unused parameter. */
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wclobbered"
-#endif
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
+#include "harness.h"
 
 #include <endian.h>
 
