@@ -26,7 +26,7 @@ KRELEASE	= sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
 
 # Sources copied into each per-kernel build tree: Kbuild writes its objects
 # next to the sources, so each kernel builds in a tree of its own.
-KSRC_DIRS	:= drivers include samples
+KSRC_DIRS	:= drivers include samples tests/modules
 KSRC_FILES	:= Kbuild
 
 LINUX_SOURCE	?= $(firstword $(wildcard /usr/src/linux-source-6.12.tar.xz))
@@ -48,7 +48,7 @@ modules:
 		rel=$$($(KRELEASE)); \
 		out=$(BUILD)/$$rel; \
 		mkdir -p $$out; \
-		cd $(TOP) && cp -r --update --preserve=timestamps \
+		cd $(TOP) && cp -r --parents --update --preserve=timestamps \
 			$(KSRC_DIRS) $(KSRC_FILES) $$out/; \
 		echo "  MODULES $$rel"; \
 		$(MAKE) -C $$kdir M=$$out $(KBUILD_ARGS) modules; \
@@ -80,7 +80,7 @@ CHECKPATCH_FILES = $(shell cd $(TOP) && git ls-files -co --exclude-standard \
 checkpatch: $(TOOLS_DIR)/.stamp
 	cd $(TOP) && $(CHECKPATCH) --strict --no-tree --quiet --show-types \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
-		-f $(filter drivers/% include/% samples/%,$(CHECKPATCH_FILES))
+		-f $(filter drivers/% include/% samples/% tests/modules/%,$(CHECKPATCH_FILES))
 
 sparse:
 	@command -v sparse >/dev/null || \
