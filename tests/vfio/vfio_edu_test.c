@@ -12,31 +12,7 @@
 #include "harness.h"
 
 #include "vfio_test_util.h"
-
-#define EDU_VENDOR_ID		0x1234u
-#define EDU_DEVICE_ID		0x11e8u
-#define EDU_BAR0_SIZE		0x100000u
-
-#define EDU_REG_ID		0x00
-#define EDU_ID_VALUE		0x010000edu
-#define EDU_REG_LIVENESS	0x04
-#define EDU_REG_FACTORIAL	0x08
-#define EDU_REG_STATUS		0x20
-#define  EDU_STATUS_COMPUTING	0x01
-#define  EDU_STATUS_IRQFACT	0x80
-#define EDU_REG_IRQ_STATUS	0x24
-#define EDU_REG_IRQ_RAISE	0x60
-#define EDU_REG_IRQ_ACK		0x64
-#define EDU_REG_DMA_SRC		0x80
-#define EDU_REG_DMA_DST		0x88
-#define EDU_REG_DMA_COUNT	0x90
-#define EDU_REG_DMA_CMD		0x98
-#define  EDU_DMA_START		0x01
-#define  EDU_DMA_TO_RAM		0x02
-
-#define EDU_DMA_BUF		0x40000u
-/* 4096 would end at 0x41000: fatal for QEMU 7.2 (see above). */
-#define EDU_DMA_MAX		4095u
+#include "edu_regs.h"
 
 /* Generous: the test bed runs under TCG, possibly nested. */
 #define IRQ_TIMEOUT_MS		5000

@@ -25,29 +25,7 @@
 
 #include "vfio_test_util.h"
 #include "plugin_util.h"
-
-#define EDU_VENDOR_ID		0x1234u
-#define EDU_DEVICE_ID		0x11e8u
-#define EDU_BAR0_SIZE		0x100000u
-
-#define EDU_REG_ID		0x00
-#define EDU_ID_VALUE		0x010000edu
-#define EDU_REG_LIVENESS	0x04
-#define EDU_REG_FACTORIAL	0x08
-#define EDU_REG_STATUS		0x20
-#define  EDU_STATUS_COMPUTING	0x01
-#define EDU_REG_DMA_SRC		0x80
-#define EDU_REG_DMA_DST		0x88
-#define EDU_REG_DMA_COUNT	0x90
-#define EDU_REG_DMA_CMD		0x98
-#define  EDU_DMA_START		0x01ull
-#define  EDU_DMA_TO_RAM		0x02ull
-
-#define EDU_DMA_BUF		0x40000ull
-/* One past the last byte a transfer may touch (QEMU 7.2, see above). */
-#define EDU_DMA_BUF_END		0x40fffull
-#define EDU_DMA_MAX		4095u
-#define EDU_RAM_LIMIT		(1ull << 28)
+#include "edu_regs.h"
 
 #define EDU_AUDITED_TYPE	"mdev_pt-edu-audited"
 #define EDU_STATS_SIZE		24u
