@@ -157,32 +157,6 @@ static inline int find_irq_by_type(struct __test_metadata *_metadata,
 	return -1;
 }
 
-/*
- * VFIO_DEVICE_SET_IRQS with exactly the given @flags and @data_len bytes of
- * @data (argsz covers them); returns the ioctl's result.
- */
-static inline int set_irqs_raw(struct vfio_test_device *dev, uint32_t index,
-			       uint32_t flags, uint32_t start, uint32_t count,
-			       const void *data, size_t data_len)
-{
-	char buf[sizeof(struct vfio_irq_set) + 64];
-	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
-
-	if (data_len > 64) {
-		errno = E2BIG;
-		return -1;
-	}
-	memset(buf, 0, sizeof(buf));
-	set->argsz = sizeof(*set) + data_len;
-	set->flags = flags;
-	set->index = index;
-	set->start = start;
-	set->count = count;
-	if (data_len)
-		memcpy(set->data, data, data_len);
-	return ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set);
-}
-
 /* Read an attribute of the mdev device (e.g. "vendor/dma_commands"). */
 static inline int mdev_attr_read(const struct vfio_test_target *t,
 				 const char *attr, unsigned long *val)

@@ -330,28 +330,42 @@ static inline unsigned int cfg_find_cap(struct __test_metadata *_metadata,
 	return 0;
 }
 
+/*
+ * VFIO_DEVICE_SET_IRQS with exactly the given @flags and @data_len bytes of
+ * @data (argsz covers them); returns the ioctl's result.
+ */
+static inline int set_irqs_raw(struct vfio_test_device *dev, uint32_t index,
+			       uint32_t flags, uint32_t start, uint32_t count,
+			       const void *data, size_t data_len)
+{
+	char buf[sizeof(struct vfio_irq_set) + 64];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+
+	if (data_len > 64) {
+		errno = E2BIG;
+		return -1;
+	}
+	memset(buf, 0, sizeof(buf));
+	set->argsz = sizeof(*set) + data_len;
+	set->flags = flags;
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	if (data_len)
+		memcpy(set->data, data, data_len);
+	return ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set);
+}
+
 /* VFIO_DEVICE_SET_IRQS with @count eventfds (or none if @fds is NULL). */
 static inline int vfio_test_set_irqs(struct vfio_test_device *dev,
 				     uint32_t index, uint32_t flags,
 				     uint32_t start, uint32_t count,
 				     const int *fds)
 {
-	char buf[sizeof(struct vfio_irq_set) + 8 * sizeof(int)];
-	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
-	size_t data = fds ? count * sizeof(int) : 0;
-
-	if (data > 8 * sizeof(int))
-		return -1;
-	memset(buf, 0, sizeof(buf));
-	set->argsz = sizeof(*set) + data;
-	set->flags = flags | (fds ? VFIO_IRQ_SET_DATA_EVENTFD :
-				    VFIO_IRQ_SET_DATA_NONE);
-	set->index = index;
-	set->start = start;
-	set->count = count;
-	if (data)
-		memcpy(set->data, fds, data);
-	return ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set);
+	return set_irqs_raw(dev, index,
+			    flags | (fds ? VFIO_IRQ_SET_DATA_EVENTFD :
+					   VFIO_IRQ_SET_DATA_NONE),
+			    start, count, fds, fds ? count * sizeof(int) : 0);
 }
 
 /*
