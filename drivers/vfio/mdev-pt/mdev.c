@@ -265,6 +265,16 @@ struct mdev_driver mdev_pt_mdev_driver = {
 	.show_description	= mdev_pt_show_description,
 };
 
+/* The mdev core holds no type once the parent is unregistered. */
+static void mdev_pt_free_types(struct mdev_pt_function *fn)
+{
+	kfree(fn->types);
+	kfree(fn->mtypes);
+	fn->types = NULL;
+	fn->mtypes = NULL;
+	fn->nr_types = 0;
+}
+
 /**
  * mdev_pt_register_parent() - register the function as mdev parent
  * @fn: the function
@@ -319,11 +329,7 @@ int mdev_pt_register_parent(struct mdev_pt_function *fn)
 	return 0;
 
 out_free:
-	kfree(fn->types);
-	kfree(fn->mtypes);
-	fn->types = NULL;
-	fn->mtypes = NULL;
-	fn->nr_types = 0;
+	mdev_pt_free_types(fn);
 	return ret;
 }
 
@@ -342,11 +348,7 @@ void mdev_pt_unregister_parent(struct mdev_pt_function *fn)
 
 	mdev_unregister_parent(&fn->parent);
 	fn->registered = false;
-	kfree(fn->types);
-	kfree(fn->mtypes);
-	fn->types = NULL;
-	fn->mtypes = NULL;
-	fn->nr_types = 0;
+	mdev_pt_free_types(fn);
 }
 
 struct mdev_pt_function *mdev_pt_instance_function(struct mdev_pt_instance *inst)
