@@ -47,6 +47,7 @@ static int mdev_pt_pci_probe(struct pci_dev *pdev,
 		return -EINVAL;
 	}
 
+	/* vfio_pci_core refuses it as well: the VFs could not be captured. */
 	if (pci_num_vf(pdev)) {
 		pci_err(pdev, "SR-IOV is enabled with %d VFs, disable it before binding to mdev_pt\n",
 			pci_num_vf(pdev));
@@ -123,6 +124,7 @@ static struct pci_driver mdev_pt_pci_driver = {
 	.id_table		= mdev_pt_pci_table,
 	.probe			= mdev_pt_pci_probe,
 	.remove			= mdev_pt_pci_remove,
+	.sriov_configure	= mdev_pt_sriov_configure,
 	.err_handler		= &vfio_pci_core_err_handlers,
 	.driver_managed_dma	= true,
 };

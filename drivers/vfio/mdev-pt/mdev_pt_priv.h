@@ -184,6 +184,9 @@ int mdev_pt_function_add(struct mdev_pt_function *fn);
 void mdev_pt_function_del(struct mdev_pt_function *fn);
 void mdev_pt_reregister_work(struct work_struct *work);
 
+/* sriov.c */
+int mdev_pt_sriov_configure(struct pci_dev *pdev, int nr_virtfn);
+
 /* region.c */
 int mdev_pt_regions_open(struct mdev_pt_instance *inst);
 void mdev_pt_regions_close(struct mdev_pt_instance *inst);

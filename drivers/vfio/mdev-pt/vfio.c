@@ -10,6 +10,7 @@
  */
 
 #include <linux/iommu.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "compat.h"
@@ -156,18 +157,40 @@ static int mdev_pt_vfio_mmap(struct vfio_device *core_vdev,
 
 /*
  * VFIO_GROUP_GET_DEVICE_FD names the device by its instance UUID (QEMU
- * passes the basename of sysfsdev); the function's BDF and every other
- * name are refused, as is any name while no instance holds the lease.
+ * passes the basename of sysfsdev), optionally followed by vfio-pci's
+ * options: "UUID vf_token=<uuid>".  The function's BDF and every other name
+ * are refused, as is any name while no instance holds the lease.  What
+ * follows the UUID goes to vfio_pci_core_match() behind the function's PCI
+ * name, so the VF token has vfio-pci's rules: a VF whose PF is bound to a
+ * vfio_pci_core driver needs the token the PF's user set, and a PF whose VFs
+ * are in use needs the current one.
  */
 static int mdev_pt_match(struct vfio_device *core_vdev, char *buf)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+	const char *uuid;
+	char *name;
+	size_t len;
 	int ret = 0;
 
 	mutex_lock(&fn->lease_lock);
-	if (mdev_pt_lease_valid(fn) &&
-	    !strcmp(buf, dev_name(&fn->instance->mdev->dev)))
-		ret = 1;
+	if (!mdev_pt_lease_valid(fn))
+		goto out_unlock;
+
+	uuid = dev_name(&fn->instance->mdev->dev);
+	len = strlen(uuid);
+	if (strncmp(buf, uuid, len) || (buf[len] && buf[len] != ' '))
+		goto out_unlock;
+
+	name = kasprintf(GFP_KERNEL, "%s%s", pci_name(mdev_pt_pdev(fn)),
+			 buf + len);
+	if (!name) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	ret = vfio_pci_core_match(core_vdev, name);
+	kfree(name);
+out_unlock:
 	mutex_unlock(&fn->lease_lock);
 
 	return ret;
