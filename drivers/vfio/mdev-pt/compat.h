@@ -9,7 +9,10 @@
 #ifndef MDEV_PT_COMPAT_H
 #define MDEV_PT_COMPAT_H
 
+#include <linux/device.h>
 #include <linux/eventfd.h>
+#include <linux/pci.h>
+#include <linux/string.h>
 #include <linux/vfio.h>
 
 /* Since 6.12 the unaligned access helpers live in <linux/unaligned.h>. */
@@ -47,5 +50,20 @@
 #else
 #define mdev_pt_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
 #endif
+
+/*
+ * Since 6.12.y (backported from 6.19) driver_override lives in struct
+ * device; before, struct pci_dev has its own, set by driver_set_override().
+ */
+static inline int mdev_pt_set_driver_override(struct pci_dev *pdev,
+					      const char *name)
+{
+#ifdef MDEV_PT_HAVE_DEVICE_DRIVER_OVERRIDE
+	return device_set_driver_override(&pdev->dev, name);
+#else
+	return driver_set_override(&pdev->dev, &pdev->driver_override, name,
+				   strlen(name));
+#endif
+}
 
 #endif /* MDEV_PT_COMPAT_H */

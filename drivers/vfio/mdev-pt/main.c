@@ -102,7 +102,11 @@ static void mdev_pt_pci_remove(struct pci_dev *pdev)
 	struct vfio_pci_core_device *core_device = dev_get_drvdata(&pdev->dev);
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(&core_device->vdev);
 
-	/* Removes the instance, waiting for its user to close it. */
+	/*
+	 * Removes the instance, waiting for its user to close it.  A PF's
+	 * VFs go with vfio_pci_core_unregister_device(), which disables
+	 * SR-IOV.
+	 */
 	mdev_pt_function_del(fn);
 	vfio_pci_core_unregister_device(&fn->core_device);
 	vfio_put_device(&fn->core_device.vdev);
@@ -126,6 +130,7 @@ static struct pci_driver mdev_pt_pci_driver = {
 	.remove			= mdev_pt_pci_remove,
 	.sriov_configure	= mdev_pt_sriov_configure,
 	.err_handler		= &vfio_pci_core_err_handlers,
+	.groups			= mdev_pt_driver_groups,
 	.driver_managed_dma	= true,
 };
 
@@ -137,12 +142,19 @@ static int __init mdev_pt_init(void)
 	if (ret)
 		return ret;
 
-	ret = pci_register_driver(&mdev_pt_pci_driver);
+	/* The PCI bus notifier behind vf_autobind. */
+	ret = mdev_pt_sriov_init();
 	if (ret)
 		goto out_unregister_mdev_driver;
 
+	ret = pci_register_driver(&mdev_pt_pci_driver);
+	if (ret)
+		goto out_sriov_exit;
+
 	return 0;
 
+out_sriov_exit:
+	mdev_pt_sriov_exit();
 out_unregister_mdev_driver:
 	mdev_unregister_driver(&mdev_pt_mdev_driver);
 	return ret;
@@ -151,6 +163,7 @@ out_unregister_mdev_driver:
 static void __exit mdev_pt_exit(void)
 {
 	pci_unregister_driver(&mdev_pt_pci_driver);
+	mdev_pt_sriov_exit();
 	mdev_unregister_driver(&mdev_pt_mdev_driver);
 }
 

@@ -173,6 +173,7 @@ mdev_pt_inst_type(struct mdev_pt_instance *inst)
 }
 
 extern const struct vfio_device_ops mdev_pt_vfio_ops;
+extern const struct attribute_group *mdev_pt_driver_groups[];
 extern struct mdev_driver mdev_pt_mdev_driver;
 
 /* mdev.c */
@@ -186,6 +187,8 @@ void mdev_pt_reregister_work(struct work_struct *work);
 
 /* sriov.c */
 int mdev_pt_sriov_configure(struct pci_dev *pdev, int nr_virtfn);
+int mdev_pt_sriov_init(void);
+void mdev_pt_sriov_exit(void);
 
 /* region.c */
 int mdev_pt_regions_open(struct mdev_pt_instance *inst);

@@ -1,0 +1,264 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# SR-IOV with mdev_pt, on the NVMe PF of the test bed:
+#  - vf_autobind: a PF kept on nvme is marked and its new VFs bind to
+#    mdev_pt (even with sriov_drivers_autoprobe=0); bad input gets distinct
+#    errnos and a reason in dmesg;
+#  - a PF bound to mdev_pt enables VFs through sriov_numvfs and they bind to
+#    mdev_pt (vfio_pci_core's capture); too many VFs, enabling twice;
+#  - teardown: SR-IOV disabled or the PF unbound while instances on its
+#    VFs are open (the users get REQ, the teardown waits for them, nothing
+#    is left behind).
+
+. "$(dirname "$0")/../lib/common.sh"
+
+PF=$(nvme_pf_bdf)
+PFDIR=/sys/bus/pci/devices/$PF
+DRV=/sys/bus/pci/drivers/mdev_pt
+WORK=$(mktemp -d)
+
+# The PF's controller, once the nvme driver has it live.
+has_ctrl()
+{
+	local c
+
+	for c in "$PFDIR"/nvme/nvme*; do
+		[ "$(cat "$c/state" 2> /dev/null)" = live ] && return 0
+	done
+	return 1
+}
+
+# pf_to DRIVER: bind the PF (SR-IOV off) to nvme or mdev_pt.  On mdev_pt
+# its resets are off: QEMU's NVMe PF drops its VFs on a function reset, and
+# vfio_pci_core resets a function at every open.
+pf_to()
+{
+	[ "$(pci_driver "$PF")" = "$1" ] && return 0
+	pci_bind "$PF" "$1" > /dev/null || fail "bind $PF to $1"
+	if [ "$1" = nvme ]; then
+		echo default > "$PFDIR/reset_method"
+		wait_for 30 has_ctrl || fail "$PF has no live nvme controller"
+	else
+		echo > "$PFDIR/reset_method"
+	fi
+}
+
+# set_numvfs N: through the PF's current driver.
+set_numvfs()
+{
+	expect_write "$PFDIR/sriov_numvfs" "$1" OK
+}
+
+vfs()
+{
+	vm_nvme_vf_bdfs "$PF"
+}
+
+vf()
+{
+	vfs | sed -n "$(($1 + 1))p"
+}
+
+# hold NAME UUID [OPTIONS]: a vfio_hold user on the instance (opened as
+# "UUID OPTIONS"), output in $WORK/NAME.
+hold()
+{
+	local group
+
+	group=$(iommu_group_of "/sys/bus/mdev/devices/$2")
+	"$BIN/vfio_hold" "$group" "$2${3:+ $3}" > "$WORK/$1" 2>&1 &
+	echo $! > "$WORK/$1.pid"
+	wait_for 30 grep -qx open "$WORK/$1" ||
+		fail "$1: vfio_hold did not open $2: $(cat "$WORK/$1")"
+}
+
+# held NAME LINE...: the holder printed these lines, in this order, and ended.
+held()
+{
+	local name=$1 want got
+
+	shift
+	want=$(printf '%s\n' open "$@" closed)
+	wait_for 60 grep -qx closed "$WORK/$name" ||
+		fail "$name: holder did not close: $(cat "$WORK/$name")"
+	got=$(cat "$WORK/$name")
+	[ "$got" = "$want" ] || fail "$name: expected '$(echo $want)', got '$(echo $got)'"
+}
+
+no_mdevs_left()
+{
+	[ -z "$(ls /sys/bus/mdev/devices/)" ] ||
+		fail "instances left: $(ls /sys/bus/mdev/devices/)"
+}
+
+expect_dmesg()
+{
+	dmesg | grep -q -- "$1" || fail "no '$1' in dmesg"
+}
+
+cleanup()
+{
+	local p u
+
+	for p in "$WORK"/*.pid; do
+		[ -e "$p" ] && kill "$(cat "$p")" 2> /dev/null
+		rm -f "$p"
+	done
+	wait
+	for u in /sys/bus/mdev/devices/*; do
+		[ -e "$u/remove" ] && echo 1 > "$u/remove"
+	done
+	for p in $(cat "$DRV/vf_autobind" 2> /dev/null); do
+		echo "$p" > "$DRV/vf_autobind_remove"
+	done
+	[ -n "$(pci_driver "$PF")" ] || pci_bind "$PF" nvme
+	echo 0 > "$PFDIR/sriov_numvfs"
+	[ "$(pci_driver "$PF")" = nvme ] || pci_bind "$PF" nvme
+	echo default > "$PFDIR/reset_method"
+	wait_for 30 has_ctrl
+	echo 0 > "$PFDIR/sriov_drivers_autoprobe"
+}
+
+setup()
+{
+	[ -n "$PF" ] || fail "no SR-IOV NVMe PF"
+	modprobe mdev_pt || fail "modprobe mdev_pt"
+	modprobe nvme || fail "modprobe nvme"
+	pf_to nvme
+	# The nvme driver would probe the VFs; autobind must win without it.
+	echo 0 > "$PFDIR/sriov_drivers_autoprobe"
+	[ "$(cat "$PFDIR/sriov_numvfs")" = 0 ] || set_numvfs 0
+}
+
+test_autobind_bad_input()
+{
+	local edu
+
+	setup
+	edu=$(edu_bdfs | head -n 1)
+	expect_write "$DRV/vf_autobind" "not-a-bdf" EINVAL
+	expect_dmesg '"not-a-bdf" is not a PCI address'
+	expect_write "$DRV/vf_autobind" "$PF junk" EINVAL
+	expect_write "$DRV/vf_autobind" "0000:00:20.0" EINVAL
+	expect_write "$DRV/vf_autobind" "0000:7f:1f.7" ENODEV
+	expect_dmesg "no PCI device 0000:7f:1f.7"
+	expect_write "$DRV/vf_autobind" "$edu" EOPNOTSUPP
+	expect_dmesg "$edu: vf_autobind: not an SR-IOV physical function"
+	expect_write "$DRV/vf_autobind_remove" "$PF" ENOENT
+	expect_dmesg "$PF: vf_autobind_remove: not marked"
+	expect_write "$DRV/vf_autobind_remove" "0000:7f:1f.7" ENODEV
+
+	expect_write "$DRV/vf_autobind" "$PF" OK
+	expect_write "$DRV/vf_autobind" "$PF" EEXIST
+	expect_dmesg "$PF: vf_autobind: marked already"
+	expect_eq "marked PFs" "$PF" "$(cat "$DRV/vf_autobind")"
+
+	# A VF is no PF.
+	set_numvfs 1
+	expect_write "$DRV/vf_autobind" "$(vf 0)" EOPNOTSUPP
+	set_numvfs 0
+
+	expect_write "$DRV/vf_autobind_remove" "$PF" OK
+	expect_eq "marked PFs" "" "$(cat "$DRV/vf_autobind")"
+}
+
+test_autobind_vfs_of_nvme_pf()
+{
+	local v
+
+	setup
+	expect_write "$DRV/vf_autobind" "$PF" OK
+	set_numvfs 2
+	[ "$(vfs | wc -l)" = 2 ] || fail "expected 2 VFs, got $(vfs | wc -l)"
+	for v in $(vfs); do
+		expect_eq "$v driver" mdev_pt "$(pci_driver "$v")"
+		expect_eq "$v driver_override" mdev_pt \
+			"$(cat "/sys/bus/pci/devices/$v/driver_override")"
+		[ -d "$(type_dir "$v")" ] || fail "$v offers no passthrough type"
+		expect_dmesg "$PF: VF $v will bind to mdev_pt"
+	done
+	expect_eq "PF driver" nvme "$(pci_driver "$PF")"
+
+	# Unmarked: the next VFs stay without a driver (autoprobe is off).
+	set_numvfs 0
+	expect_write "$DRV/vf_autobind_remove" "$PF" OK
+	set_numvfs 2
+	for v in $(vfs); do
+		expect_eq "$v driver" "" "$(pci_driver "$v")"
+	done
+	set_numvfs 0
+}
+
+test_pf_on_mdev_pt_enables_vfs()
+{
+	local total v u token
+
+	setup
+	pf_to mdev_pt
+	total=$(cat "$PFDIR/sriov_totalvfs")
+	expect_write "$PFDIR/sriov_numvfs" "$((total + 1))" ERANGE
+	set_numvfs 2
+	expect_write "$PFDIR/sriov_numvfs" 3 EBUSY
+	[ "$(vfs | wc -l)" = 2 ] || fail "expected 2 VFs, got $(vfs | wc -l)"
+	for v in $(vfs); do
+		expect_eq "$v driver" mdev_pt "$(pci_driver "$v")"
+		expect_dmesg "$PF: Captured SR-IOV VF $v driver_override"
+	done
+
+	# SR-IOV off under an open VF instance: REQ, then the VFs go, the PF
+	# and its instance stay.  The PF's user sets the VF token by opening.
+	u=$(new_uuid)
+	pt_create "$PF" "$u"
+	token=$(new_uuid)
+	expect_eq "open PF with a token" OK "$("$BIN/vfio_open" \
+		"$(iommu_group_of "/sys/bus/mdev/devices/$u")" "$u vf_token=$token")"
+	v=$(new_uuid)
+	pt_create "$(vf 0)" "$v"
+	hold vf "$v" "vf_token=$token"
+	set_numvfs 0
+	held vf req "get_info OK" "read OK"
+	[ -z "$(vfs)" ] || fail "VFs left: $(vfs)"
+	[ -e "/sys/bus/mdev/devices/$u" ] || fail "the PF's instance is gone"
+	expect_eq "PF driver" mdev_pt "$(pci_driver "$PF")"
+	pt_remove "$u"
+
+	# Enabling again works: the PF left vfio_pci_core's list.
+	set_numvfs 1
+	expect_eq "VF driver" mdev_pt "$(pci_driver "$(vf 0)")"
+	set_numvfs 0
+}
+
+# Unbind a PF bound to mdev_pt while its own instance and one on a VF are
+# open: both users get REQ, SR-IOV goes off, nothing is left behind.
+test_unbind_mdev_pt_pf_under_open_instances()
+{
+	local u v pid token
+
+	setup
+	pf_to mdev_pt
+	set_numvfs 2
+	u=$(new_uuid)
+	v=$(new_uuid)
+	token=$(new_uuid)
+	pt_create "$PF" "$u"
+	pt_create "$(vf 1)" "$v"
+	hold pf "$u" "vf_token=$token"
+	hold vf "$v" "vf_token=$token"
+
+	echo "$PF" > "$DRV/unbind" &
+	pid=$!
+	held pf req "get_info OK" "read OK"
+	held vf req "get_info OK" "read OK"
+	wait "$pid" || fail "unbind failed"
+	[ -z "$(vfs)" ] || fail "VFs left: $(vfs)"
+	expect_eq "SR-IOV" 0 "$(cat "$PFDIR/sriov_numvfs")"
+	no_mdevs_left
+	expect_eq "PF driver" "" "$(pci_driver "$PF")"
+	echo > "$PFDIR/driver_override"
+}
+
+run_tests "$@"
+status=$?
+rm -rf "$WORK"
+exit $status
