@@ -203,12 +203,24 @@ struct mdev_pt_type {
  *	function is then served without this plugin, and a warning names the
  *	error).  May keep per-function state with mdev_pt_function_set_drvdata().
  * @remove: optional; the function is unbound or the plugin unregisters.
+ * @controlling_gone: optional; the function is a VF and its controlling
+ *	function (mdev_pt_function_controlling_pdev()) is going away: the PF
+ *	is being unbound from its driver (called before that driver's
+ *	remove(), with the PF's device lock held) or is disabling SR-IOV
+ *	(called from the VF's unbind, before its instance is removed).  Drop
+ *	every use of the PF and of its driver's state before returning; a
+ *	plugin that sets this callback declares that its types depend on the
+ *	PF, and from the call on the core refuses open, ioctl, read, write
+ *	and mmap of their instances, and creating new ones, with -ENOTCONN
+ *	until the VF is unbound from mdev_pt.  close and destroy are still
+ *	called.  Once per binding.
  * @list: private to mdev-pt
  *
- * probe and remove run in process context with the function's registration
- * lock held (serialized per function, never under mdev-pt's global lock);
- * probe runs from PCI probe or, for a plugin that loads later, from a work
- * item, so it must not take the function's PCI device lock.
+ * probe, remove and controlling_gone run in process context with the
+ * function's registration lock held (serialized per function, never under
+ * mdev-pt's global lock); probe runs from PCI probe or, for a plugin that
+ * loads later, from a work item, so it must not take the function's PCI
+ * device lock; controlling_gone must not take the PF's.
  */
 struct mdev_pt_plugin {
 	const char *name;
@@ -219,6 +231,7 @@ struct mdev_pt_plugin {
 	int (*probe)(struct mdev_pt_function *fn,
 		     const struct pci_device_id *id);
 	void (*remove)(struct mdev_pt_function *fn);
+	void (*controlling_gone)(struct mdev_pt_function *fn);
 	struct list_head list;
 };
 
@@ -260,6 +273,11 @@ struct pci_dev *mdev_pt_function_pdev(struct mdev_pt_function *fn);
 /**
  * mdev_pt_function_controlling_pdev() - the function that controls @fn
  * @fn: the function
+ *
+ * The PF of a VF provisions it and, for many devices, carries its
+ * migration: a plugin reaches the PF's driver through it (e.g. with
+ * pci_iov_get_pf_drvdata()).  Use it only until
+ * &mdev_pt_plugin.controlling_gone is called.
  *
  * Return: the PF of a VF, or @fn's own &struct pci_dev if it is not a VF.
  */

@@ -70,6 +70,18 @@ static void sample_remove(struct mdev_pt_function *fn)
 	kfree(mdev_pt_function_get_drvdata(fn, &sample_plugin));
 }
 
+/*
+ * controlling_gone: the PF of our VF is going away.  A real plugin drops its
+ * handle on the PF's driver here; from now on the core refuses the device
+ * calls of our instances with -ENOTCONN.
+ */
+static void sample_controlling_gone(struct mdev_pt_function *fn)
+{
+	pci_info(mdev_pt_function_pdev(fn), "%s: controlling function %s gone\n",
+		 KBUILD_MODNAME,
+		 pci_name(mdev_pt_function_controlling_pdev(fn)));
+}
+
 /* create: an instance of our type is being created; nobody can open it. */
 static int sample_create(struct mdev_pt_instance *inst)
 {
@@ -246,6 +258,7 @@ static struct mdev_pt_plugin sample_plugin = {
 	.num_types	= ARRAY_SIZE(sample_types),
 	.probe		= sample_probe,
 	.remove		= sample_remove,
+	.controlling_gone = sample_controlling_gone,
 };
 module_mdev_pt_plugin(sample_plugin);
 

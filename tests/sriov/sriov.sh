@@ -7,15 +7,19 @@
 #    errnos and a reason in dmesg;
 #  - a PF bound to mdev_pt enables VFs through sriov_numvfs and they bind to
 #    mdev_pt (vfio_pci_core's capture); too many VFs, enabling twice;
-#  - teardown: SR-IOV disabled or the PF unbound while instances on its
-#    VFs are open (the users get REQ, the teardown waits for them, nothing
-#    is left behind).
+#  - teardown in any order: SR-IOV disabled or the PF unbound while
+#    instances on its VFs are open (the users get REQ, the teardown waits
+#    for them, nothing is left behind);
+#  - the controlling function: the sample plugin hears that the PF went away
+#    (PF unbind, SR-IOV disable) and the core then refuses its instances'
+#    device calls with ENOTCONN, while passthrough instances go on working.
 
 . "$(dirname "$0")/../lib/common.sh"
 
 PF=$(nvme_pf_bdf)
 PFDIR=/sys/bus/pci/devices/$PF
 DRV=/sys/bus/pci/drivers/mdev_pt
+SAMPLE_TYPE=mdev_pt-sample-scratch
 WORK=$(mktemp -d)
 
 # The PF's controller, once the nvme driver has it live.
@@ -84,6 +88,11 @@ held()
 		fail "$name: holder did not close: $(cat "$WORK/$name")"
 	got=$(cat "$WORK/$name")
 	[ "$got" = "$want" ] || fail "$name: expected '$(echo $want)', got '$(echo $got)'"
+}
+
+signal_holder()
+{
+	kill -USR1 "$(cat "$WORK/$1.pid")"
 }
 
 no_mdevs_left()
@@ -188,6 +197,80 @@ test_autobind_vfs_of_nvme_pf()
 		expect_eq "$v driver" "" "$(pci_driver "$v")"
 	done
 	set_numvfs 0
+}
+
+# Disable SR-IOV while a passthrough and a sample instance on its VFs are
+# open: both users get REQ; the sample's device calls fail from then on.
+test_disable_sriov_under_open_instances()
+{
+	local u0 u1 pid start
+
+	setup
+	expect_write "$DRV/vf_autobind" "$PF" OK
+	set_numvfs 2
+	u0=$(new_uuid)
+	u1=$(new_uuid)
+	pt_create "$(vf 0)" "$u0"
+	[ -d "$(type_dir "$(vf 1)" "$SAMPLE_TYPE")" ] || fail "no sample type on $(vf 1)"
+	pt_create "$(vf 1)" "$u1" "$SAMPLE_TYPE"
+	hold pt "$u0"
+	hold sample "$u1"
+
+	start=$SECONDS
+	echo 0 > "$PFDIR/sriov_numvfs" &
+	pid=$!
+	held pt req "get_info OK" "read OK"
+	held sample req "get_info ENOTCONN" "read ENOTCONN"
+	wait "$pid" || fail "disabling SR-IOV failed"
+	[ -z "$(vfs)" ] || fail "VFs left: $(vfs)"
+	no_mdevs_left
+	expect_dmesg "controlling function $PF gone: SR-IOV disabled"
+	expect_dmesg "mdev_pt_sample: controlling function $PF gone"
+	expect_eq "PF driver" nvme "$(pci_driver "$PF")"
+	echo "# disable with two open instances took $((SECONDS - start)) s"
+}
+
+# Unbind the PF from nvme while instances on its VFs are open: they stay,
+# but the sample plugin is told and its instance is cut off.
+test_pf_unbind_under_open_instances()
+{
+	local u0 u1 v1
+
+	setup
+	expect_write "$DRV/vf_autobind" "$PF" OK
+	set_numvfs 2
+	v1=$(vf 1)
+	u0=$(new_uuid)
+	u1=$(new_uuid)
+	pt_create "$(vf 0)" "$u0"
+	pt_create "$v1" "$u1" "$SAMPLE_TYPE"
+	hold pt "$u0"
+	hold sample "$u1"
+
+	echo "$PF" > /sys/bus/pci/drivers/nvme/unbind
+	expect_dmesg "$v1: controlling function $PF gone: PF unbound from its driver"
+	expect_dmesg "$v1: mdev_pt_sample: controlling function $PF gone"
+	signal_holder pt
+	signal_holder sample
+	held pt signal "get_info OK" "read OK"
+	held sample signal "get_info ENOTCONN" "read ENOTCONN"
+
+	# A detached sample instance cannot be opened, nor a new one created.
+	expect_eq "open detached" "get_device_fd ENOTCONN" \
+		"$("$BIN/vfio_open" "$(iommu_group_of "/sys/bus/mdev/devices/$u1")" "$u1")"
+	pt_remove "$u1"
+	expect_write "$(type_dir "$v1" "$SAMPLE_TYPE")/create" "$u1" ENOTCONN
+	expect_dmesg "sample-scratch needs the controlling function $PF, which is gone"
+	# The passthrough type does not depend on the PF.
+	pt_create "$v1" "$u1"
+	pt_remove "$u1"
+	pt_remove "$u0"
+
+	# The PF back on nvme, then SR-IOV off: nothing is left.
+	pf_to nvme
+	set_numvfs 0
+	[ -z "$(vfs)" ] || fail "VFs left: $(vfs)"
+	no_mdevs_left
 }
 
 test_pf_on_mdev_pt_enables_vfs()

@@ -102,6 +102,9 @@ static void mdev_pt_pci_remove(struct pci_dev *pdev)
 	struct vfio_pci_core_device *core_device = dev_get_drvdata(&pdev->dev);
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(&core_device->vdev);
 
+	if (mdev_pt_vf_going(pdev))
+		mdev_pt_controlling_gone(fn, "SR-IOV disabled");
+
 	/*
 	 * Removes the instance, waiting for its user to close it.  A PF's
 	 * VFs go with vfio_pci_core_unregister_device(), which disables

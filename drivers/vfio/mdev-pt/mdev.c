@@ -121,6 +121,13 @@ static int mdev_pt_mdev_probe(struct mdev_device *mdev)
 	if (ret)
 		goto out_free;
 
+	if (mdev_pt_inst_detached(inst)) {
+		dev_err(&mdev->dev, "%s needs the controlling function %s, which is gone\n",
+			type->sysfs_name, pci_name(pci_physfn(mdev_pt_pdev(fn))));
+		ret = -ENOTCONN;
+		goto out_release_lease;
+	}
+
 	ret = mdev_pt_link_iommu_group(fn, mdev);
 	if (ret)
 		goto out_release_lease;

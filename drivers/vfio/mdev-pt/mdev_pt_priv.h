@@ -114,6 +114,10 @@ struct mdev_pt_instance {
  * @reregistering: the parent is registering again; creates are refused
  * @rereg_pending: register again once the function is idle
  * @closed: completed when user space closes the vfio device
+ * @controlling_gone: the function is a VF whose PF lost its driver or is
+ *	disabling SR-IOV; plugins that depend on the PF were told, and the
+ *	instances of their types are refused every device call.  Set under
+ *	@parent_lock too, stays set for the whole binding.
  *
  * An mdev instance is a lease on @core_device: while no instance exists
  * the vfio device can neither be matched nor opened.
@@ -140,6 +144,7 @@ struct mdev_pt_function {
 	bool reregistering;		/* protected by lease_lock */
 	bool rereg_pending;		/* protected by lease_lock */
 	struct completion closed;
+	bool controlling_gone;		/* protected by lease_lock */
 };
 
 static inline struct mdev_pt_function *
@@ -172,6 +177,19 @@ mdev_pt_inst_type(struct mdev_pt_instance *inst)
 	return inst ? inst->mt->type : NULL;
 }
 
+/*
+ * An instance whose type's plugin depends on the controlling function
+ * (has &mdev_pt_plugin.controlling_gone) after that function went away:
+ * its device calls fail with -ENOTCONN.  Called with the lease lock held or
+ * while the instance is open (it cannot go away then).
+ */
+static inline bool mdev_pt_inst_detached(struct mdev_pt_instance *inst)
+{
+	return inst && inst->mt->attach &&
+	       inst->mt->attach->plugin->controlling_gone &&
+	       READ_ONCE(inst->fn->controlling_gone);
+}
+
 extern const struct vfio_device_ops mdev_pt_vfio_ops;
 extern const struct attribute_group *mdev_pt_driver_groups[];
 extern struct mdev_driver mdev_pt_mdev_driver;
@@ -184,9 +202,12 @@ void mdev_pt_unregister_parent(struct mdev_pt_function *fn);
 int mdev_pt_function_add(struct mdev_pt_function *fn);
 void mdev_pt_function_del(struct mdev_pt_function *fn);
 void mdev_pt_reregister_work(struct work_struct *work);
+void mdev_pt_controlling_gone(struct mdev_pt_function *fn, const char *why);
+void mdev_pt_pf_unbound(struct pci_dev *pf);
 
 /* sriov.c */
 int mdev_pt_sriov_configure(struct pci_dev *pdev, int nr_virtfn);
+bool mdev_pt_vf_going(struct pci_dev *pdev);
 int mdev_pt_sriov_init(void);
 void mdev_pt_sriov_exit(void);
 

@@ -6,7 +6,9 @@
  * functions and every function's list of attached plugins.  It is never
  * held while calling into a plugin or the mdev core.  A function's
  * parent_lock serializes its (re-)registration and plugin attachment and is
- * taken before mdev_pt_lock.
+ * taken before mdev_pt_lock.  mdev_pt_notify_lock keeps the bound functions
+ * listed while their plugins hear that a PF went away; it is taken before
+ * any parent_lock.
  */
 
 #include <linux/ctype.h>
@@ -17,7 +19,9 @@
 
 static DEFINE_MUTEX(mdev_pt_lock);
 static LIST_HEAD(mdev_pt_plugins);	/* protected by mdev_pt_lock */
-static LIST_HEAD(mdev_pt_functions);	/* protected by mdev_pt_lock */
+static DEFINE_MUTEX(mdev_pt_notify_lock);
+/* Changed under mdev_pt_notify_lock and mdev_pt_lock, read under either. */
+static LIST_HEAD(mdev_pt_functions);
 
 static struct mdev_pt_attach *
 mdev_pt_find_attach(struct mdev_pt_function *fn,
@@ -175,9 +179,11 @@ int mdev_pt_function_add(struct mdev_pt_function *fn)
 	INIT_WORK(&fn->rereg_work, mdev_pt_reregister_work);
 
 	/* Listed first: a plugin registering from now on finds it. */
+	mutex_lock(&mdev_pt_notify_lock);
 	mutex_lock(&mdev_pt_lock);
 	list_add_tail(&fn->node, &mdev_pt_functions);
 	mutex_unlock(&mdev_pt_lock);
+	mutex_unlock(&mdev_pt_notify_lock);
 
 	mutex_lock(&fn->parent_lock);
 	mdev_pt_attach_plugins(fn);
@@ -191,9 +197,11 @@ int mdev_pt_function_add(struct mdev_pt_function *fn)
 	mutex_unlock(&fn->parent_lock);
 
 	if (ret) {
+		mutex_lock(&mdev_pt_notify_lock);
 		mutex_lock(&mdev_pt_lock);
 		list_del(&fn->node);
 		mutex_unlock(&mdev_pt_lock);
+		mutex_unlock(&mdev_pt_notify_lock);
 		cancel_work_sync(&fn->rereg_work);
 		mutex_destroy(&fn->parent_lock);
 	}
@@ -209,9 +217,11 @@ int mdev_pt_function_add(struct mdev_pt_function *fn)
  */
 void mdev_pt_function_del(struct mdev_pt_function *fn)
 {
+	mutex_lock(&mdev_pt_notify_lock);
 	mutex_lock(&mdev_pt_lock);
 	list_del(&fn->node);
 	mutex_unlock(&mdev_pt_lock);
+	mutex_unlock(&mdev_pt_notify_lock);
 
 	mutex_lock(&fn->parent_lock);
 	fn->dead = true;
@@ -264,6 +274,58 @@ void mdev_pt_reregister_work(struct work_struct *work)
 
 out_unlock:
 	mutex_unlock(&fn->parent_lock);
+}
+
+/**
+ * mdev_pt_controlling_gone() - tell a VF's plugins that its PF went away
+ * @fn: the function, a VF
+ * @why: what happened, for the message
+ *
+ * Once per binding.  From then on the instances of the types of plugins
+ * with &mdev_pt_plugin.controlling_gone are refused every device call with
+ * -ENOTCONN, so those plugins are never asked to touch the PF again.
+ */
+void mdev_pt_controlling_gone(struct mdev_pt_function *fn, const char *why)
+{
+	struct pci_dev *pdev = mdev_pt_pdev(fn);
+	struct mdev_pt_attach *attach;
+
+	mutex_lock(&fn->parent_lock);
+	if (fn->dead || fn->controlling_gone)
+		goto out_unlock;
+
+	mutex_lock(&fn->lease_lock);
+	WRITE_ONCE(fn->controlling_gone, true);
+	mutex_unlock(&fn->lease_lock);
+
+	pci_info(pdev, "controlling function %s gone: %s\n",
+		 pci_name(pci_physfn(pdev)), why);
+	list_for_each_entry(attach, &fn->plugins, node)
+		if (attach->plugin->controlling_gone)
+			attach->plugin->controlling_gone(fn);
+out_unlock:
+	mutex_unlock(&fn->parent_lock);
+}
+
+/**
+ * mdev_pt_pf_unbound() - a PF is being unbound from its driver
+ * @pf: the PF
+ *
+ * Called from the PCI bus notifier before the PF's driver's remove(), with
+ * the PF's device lock held.
+ */
+void mdev_pt_pf_unbound(struct pci_dev *pf)
+{
+	struct mdev_pt_function *fn;
+	struct pci_dev *pdev;
+
+	mutex_lock(&mdev_pt_notify_lock);
+	list_for_each_entry(fn, &mdev_pt_functions, node) {
+		pdev = mdev_pt_pdev(fn);
+		if (pdev->is_virtfn && pci_physfn(pdev) == pf)
+			mdev_pt_controlling_gone(fn, "PF unbound from its driver");
+	}
+	mutex_unlock(&mdev_pt_notify_lock);
 }
 
 static bool mdev_pt_name_valid(const char *name)

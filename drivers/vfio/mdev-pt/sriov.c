@@ -21,6 +21,7 @@
  */
 
 #include <linux/device.h>
+#include <linux/kernfs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -107,6 +108,11 @@ static int mdev_pt_pci_notifier(struct notifier_block *nb,
 	case BUS_NOTIFY_ADD_DEVICE:
 		if (pdev->is_virtfn)
 			mdev_pt_autobind_vf(pdev);
+		break;
+	case BUS_NOTIFY_UNBIND_DRIVER:
+		/* Before the PF's driver's remove() runs. */
+		if (pdev->is_physfn)
+			mdev_pt_pf_unbound(pdev);
 		break;
 	case BUS_NOTIFY_DEL_DEVICE:
 		if (pdev->is_physfn)
@@ -271,6 +277,29 @@ int mdev_pt_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
 	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
 
 	return vfio_pci_core_sriov_configure(vdev, nr_virtfn);
+}
+
+/**
+ * mdev_pt_vf_going() - whether a VF is removed because SR-IOV is disabled
+ * @pdev: the function, in its driver's remove()
+ *
+ * pci_iov_remove_virtfn() deletes the VF's "physfn" link before it stops the
+ * VF; a plain unbind or a hot-unplug of the VF alone leaves it.
+ *
+ * Return: true for a VF whose PF is disabling SR-IOV.
+ */
+bool mdev_pt_vf_going(struct pci_dev *pdev)
+{
+	struct kernfs_node *kn;
+
+	if (!pdev->is_virtfn)
+		return false;
+
+	kn = sysfs_get_dirent(pdev->dev.kobj.sd, "physfn");
+	if (!kn)
+		return true;
+	sysfs_put(kn);
+	return false;
 }
 
 int mdev_pt_sriov_init(void)

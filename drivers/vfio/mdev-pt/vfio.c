@@ -59,6 +59,11 @@ static int mdev_pt_open_device(struct vfio_device *core_vdev)
 	}
 	inst = fn->instance;
 	type = mdev_pt_inst_type(inst);
+	if (mdev_pt_inst_detached(inst)) {
+		pci_warn(vdev->pdev, "open refused: the controlling function is gone\n");
+		ret = -ENOTCONN;
+		goto out_unlock;
+	}
 
 	ret = vfio_pci_core_enable(vdev);
 	if (ret)
@@ -118,6 +123,9 @@ static long mdev_pt_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
 	void __user *uarg = (void __user *)arg;
 
+	if (mdev_pt_inst_detached(fn->instance))
+		return -ENOTCONN;
+
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
 		return mdev_pt_ioctl_get_info(fn, uarg);
@@ -137,22 +145,32 @@ static long mdev_pt_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 static ssize_t mdev_pt_read(struct vfio_device *core_vdev, char __user *buf,
 			    size_t count, loff_t *ppos)
 {
-	return mdev_pt_rw(mdev_pt_from_vdev(core_vdev), buf, count, ppos,
-			  false);
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+
+	if (mdev_pt_inst_detached(fn->instance))
+		return -ENOTCONN;
+	return mdev_pt_rw(fn, buf, count, ppos, false);
 }
 
 static ssize_t mdev_pt_write(struct vfio_device *core_vdev,
 			     const char __user *buf, size_t count,
 			     loff_t *ppos)
 {
-	return mdev_pt_rw(mdev_pt_from_vdev(core_vdev), (char __user *)buf,
-			  count, ppos, true);
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+
+	if (mdev_pt_inst_detached(fn->instance))
+		return -ENOTCONN;
+	return mdev_pt_rw(fn, (char __user *)buf, count, ppos, true);
 }
 
 static int mdev_pt_vfio_mmap(struct vfio_device *core_vdev,
 			     struct vm_area_struct *vma)
 {
-	return mdev_pt_mmap(mdev_pt_from_vdev(core_vdev), vma);
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+
+	if (mdev_pt_inst_detached(fn->instance))
+		return -ENOTCONN;
+	return mdev_pt_mmap(fn, vma);
 }
 
 /*
