@@ -3,8 +3,8 @@
 #
 # SR-IOV with mdev_pt, on the NVMe PF of the test bed:
 #  - vf_autobind: a PF kept on nvme is marked and its new VFs bind to
-#    mdev_pt (even with sriov_drivers_autoprobe=0); bad input gets distinct
-#    errnos and a reason in dmesg;
+#    mdev_pt, never to nvme, with sriov_drivers_autoprobe 1 or 0; bad input
+#    gets distinct errnos and a reason in dmesg;
 #  - a PF bound to mdev_pt enables VFs through sriov_numvfs and they bind to
 #    mdev_pt (vfio_pci_core's capture); too many VFs, enabling twice;
 #  - teardown in any order: SR-IOV disabled or the PF unbound while
@@ -174,23 +174,29 @@ test_autobind_bad_input()
 
 test_autobind_vfs_of_nvme_pf()
 {
-	local v
+	local v autoprobe
 
 	setup
 	expect_write "$DRV/vf_autobind" "$PF" OK
-	set_numvfs 2
-	[ "$(vfs | wc -l)" = 2 ] || fail "expected 2 VFs, got $(vfs | wc -l)"
-	for v in $(vfs); do
-		expect_eq "$v driver" mdev_pt "$(pci_driver "$v")"
-		expect_eq "$v driver_override" mdev_pt \
-			"$(cat "/sys/bus/pci/devices/$v/driver_override")"
-		[ -d "$(type_dir "$v")" ] || fail "$v offers no passthrough type"
-		expect_dmesg "$PF: VF $v will bind to mdev_pt"
+	# With autoprobe on, nvme (loaded) would take the VFs if it could.
+	for autoprobe in 1 0; do
+		echo "$autoprobe" > "$PFDIR/sriov_drivers_autoprobe"
+		set_numvfs 2
+		echo 0 > "$PFDIR/sriov_drivers_autoprobe"
+		[ "$(vfs | wc -l)" = 2 ] || fail "expected 2 VFs, got $(vfs | wc -l)"
+		for v in $(vfs); do
+			expect_eq "$v driver (autoprobe $autoprobe)" mdev_pt \
+				"$(pci_driver "$v")"
+			expect_eq "$v driver_override" mdev_pt \
+				"$(cat "/sys/bus/pci/devices/$v/driver_override")"
+			[ -d "$(type_dir "$v")" ] || fail "$v offers no passthrough type"
+			expect_dmesg "$PF: VF $v will bind to mdev_pt"
+		done
+		expect_eq "PF driver" nvme "$(pci_driver "$PF")"
+		set_numvfs 0
 	done
-	expect_eq "PF driver" nvme "$(pci_driver "$PF")"
 
 	# Unmarked: the next VFs stay without a driver (autoprobe is off).
-	set_numvfs 0
 	expect_write "$DRV/vf_autobind_remove" "$PF" OK
 	set_numvfs 2
 	for v in $(vfs); do
