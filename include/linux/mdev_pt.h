@@ -210,9 +210,10 @@ struct mdev_pt_type {
  *	(called from the VF's unbind, before its instance is removed).  Drop
  *	every use of the PF and of its driver's state before returning; a
  *	plugin that sets this callback declares that its types depend on the
- *	PF, and from the call on the core refuses open, ioctl, read, write
- *	and mmap of their instances, and creating new ones, with -ENOTCONN
- *	until the VF is unbound from mdev_pt.  close and destroy are still
+ *	PF: the core waits for their instances' device calls in flight,
+ *	then refuses open, ioctl, read, write and mmap of those instances,
+ *	and creating new ones, with -ENOTCONN until the VF is unbound from
+ *	mdev_pt, and only then calls this.  close and destroy are still
  *	called.  Once per binding.
  * @list: private to mdev-pt
  *

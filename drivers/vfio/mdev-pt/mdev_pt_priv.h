@@ -10,6 +10,7 @@
 #include <linux/mdev.h>
 #include <linux/mdev_pt.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/vfio_pci_core.h>
 #include <linux/workqueue.h>
@@ -117,7 +118,11 @@ struct mdev_pt_instance {
  * @controlling_gone: the function is a VF whose PF lost its driver or is
  *	disabling SR-IOV; plugins that depend on the PF were told, and the
  *	instances of their types are refused every device call.  Set under
- *	@parent_lock too, stays set for the whole binding.
+ *	@parent_lock and @detach_sem too, stays set for the whole binding.
+ * @detach_sem: held for reading across each device call of an instance
+ *	whose plugin depends on the controlling function, for writing while
+ *	@controlling_gone is set: the plugin hears of it only once its calls
+ *	in flight are over
  *
  * An mdev instance is a lease on @core_device: while no instance exists
  * the vfio device can neither be matched nor opened.
@@ -145,6 +150,7 @@ struct mdev_pt_function {
 	bool rereg_pending;		/* protected by lease_lock */
 	struct completion closed;
 	bool controlling_gone;		/* protected by lease_lock */
+	struct rw_semaphore detach_sem;
 };
 
 static inline struct mdev_pt_function *
@@ -178,15 +184,23 @@ mdev_pt_inst_type(struct mdev_pt_instance *inst)
 }
 
 /*
- * An instance whose type's plugin depends on the controlling function
- * (has &mdev_pt_plugin.controlling_gone) after that function went away:
- * its device calls fail with -ENOTCONN.  Called with the lease lock held or
- * while the instance is open (it cannot go away then).
+ * Whether the instance's type belongs to a plugin that depends on the
+ * controlling function (has &mdev_pt_plugin.controlling_gone).
+ */
+static inline bool mdev_pt_inst_depends(struct mdev_pt_instance *inst)
+{
+	return inst && inst->mt->attach &&
+	       inst->mt->attach->plugin->controlling_gone;
+}
+
+/*
+ * Such an instance after the controlling function went away: its device
+ * calls fail with -ENOTCONN.  Called with the lease lock held or while the
+ * instance is open (it cannot go away then).
  */
 static inline bool mdev_pt_inst_detached(struct mdev_pt_instance *inst)
 {
-	return inst && inst->mt->attach &&
-	       inst->mt->attach->plugin->controlling_gone &&
+	return mdev_pt_inst_depends(inst) &&
 	       READ_ONCE(inst->fn->controlling_gone);
 }
 

@@ -283,7 +283,8 @@ out_unlock:
  *
  * Once per binding.  From then on the instances of the types of plugins
  * with &mdev_pt_plugin.controlling_gone are refused every device call with
- * -ENOTCONN, so those plugins are never asked to touch the PF again.
+ * -ENOTCONN, and the plugins are told once the calls in flight are over,
+ * so they are never asked to touch the PF again.
  */
 void mdev_pt_controlling_gone(struct mdev_pt_function *fn, const char *why)
 {
@@ -294,9 +295,12 @@ void mdev_pt_controlling_gone(struct mdev_pt_function *fn, const char *why)
 	if (fn->dead || fn->controlling_gone)
 		goto out_unlock;
 
+	/* Waits for the device calls in flight. */
+	down_write(&fn->detach_sem);
 	mutex_lock(&fn->lease_lock);
 	WRITE_ONCE(fn->controlling_gone, true);
 	mutex_unlock(&fn->lease_lock);
+	up_write(&fn->detach_sem);
 
 	pci_info(pdev, "controlling function %s gone: %s\n",
 		 pci_name(pci_physfn(pdev)), why);

@@ -22,6 +22,7 @@ static int mdev_pt_init_dev(struct vfio_device *core_vdev)
 
 	mutex_init(&fn->lease_lock);
 	init_completion(&fn->closed);
+	init_rwsem(&fn->detach_sem);
 
 	return vfio_pci_core_init_dev(core_vdev);
 }
@@ -117,14 +118,33 @@ static void mdev_pt_close_device(struct vfio_device *core_vdev)
 	mutex_unlock(&fn->lease_lock);
 }
 
-static long mdev_pt_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
-			  unsigned long arg)
+/*
+ * The device calls of an instance whose plugin depends on the controlling
+ * function run under detach_sem, and fail once that function is gone.
+ */
+static int mdev_pt_call_begin(struct mdev_pt_function *fn)
 {
-	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
-	void __user *uarg = (void __user *)arg;
+	if (!mdev_pt_inst_depends(fn->instance))
+		return 0;
 
-	if (mdev_pt_inst_detached(fn->instance))
+	down_read(&fn->detach_sem);
+	if (READ_ONCE(fn->controlling_gone)) {
+		up_read(&fn->detach_sem);
 		return -ENOTCONN;
+	}
+	return 0;
+}
+
+static void mdev_pt_call_end(struct mdev_pt_function *fn)
+{
+	if (mdev_pt_inst_depends(fn->instance))
+		up_read(&fn->detach_sem);
+}
+
+static long mdev_pt_do_ioctl(struct mdev_pt_function *fn, unsigned int cmd,
+			     unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
@@ -138,18 +158,36 @@ static long mdev_pt_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	case VFIO_DEVICE_IOEVENTFD:
 		return mdev_pt_ioctl_ioeventfd(fn, uarg);
 	default:
-		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+		return vfio_pci_core_ioctl(&fn->core_device.vdev, cmd, arg);
 	}
+}
+
+static long mdev_pt_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+	long ret;
+
+	ret = mdev_pt_call_begin(fn);
+	if (ret)
+		return ret;
+	ret = mdev_pt_do_ioctl(fn, cmd, arg);
+	mdev_pt_call_end(fn);
+	return ret;
 }
 
 static ssize_t mdev_pt_read(struct vfio_device *core_vdev, char __user *buf,
 			    size_t count, loff_t *ppos)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+	ssize_t ret;
 
-	if (mdev_pt_inst_detached(fn->instance))
-		return -ENOTCONN;
-	return mdev_pt_rw(fn, buf, count, ppos, false);
+	ret = mdev_pt_call_begin(fn);
+	if (ret)
+		return ret;
+	ret = mdev_pt_rw(fn, buf, count, ppos, false);
+	mdev_pt_call_end(fn);
+	return ret;
 }
 
 static ssize_t mdev_pt_write(struct vfio_device *core_vdev,
@@ -157,20 +195,28 @@ static ssize_t mdev_pt_write(struct vfio_device *core_vdev,
 			     loff_t *ppos)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+	ssize_t ret;
 
-	if (mdev_pt_inst_detached(fn->instance))
-		return -ENOTCONN;
-	return mdev_pt_rw(fn, (char __user *)buf, count, ppos, true);
+	ret = mdev_pt_call_begin(fn);
+	if (ret)
+		return ret;
+	ret = mdev_pt_rw(fn, (char __user *)buf, count, ppos, true);
+	mdev_pt_call_end(fn);
+	return ret;
 }
 
 static int mdev_pt_vfio_mmap(struct vfio_device *core_vdev,
 			     struct vm_area_struct *vma)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+	int ret;
 
-	if (mdev_pt_inst_detached(fn->instance))
-		return -ENOTCONN;
-	return mdev_pt_mmap(fn, vma);
+	ret = mdev_pt_call_begin(fn);
+	if (ret)
+		return ret;
+	ret = mdev_pt_mmap(fn, vma);
+	mdev_pt_call_end(fn);
+	return ret;
 }
 
 /*
