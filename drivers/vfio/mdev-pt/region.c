@@ -149,6 +149,13 @@ int mdev_pt_regions_open(struct mdev_pt_instance *inst)
 		if (ret)
 			goto out_unmap;
 	}
+
+	/* The v1 migration region comes after the type's own regions. */
+	if (type->migration) {
+		ret = mdev_pt_mig_v1_open(inst);
+		if (ret)
+			goto out_unmap;
+	}
 	return 0;
 
 out_unmap:
@@ -158,8 +165,12 @@ out_unmap:
 
 void mdev_pt_regions_close(struct mdev_pt_instance *inst)
 {
+	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
 	struct pci_dev *pdev = mdev_pt_pdev(inst->fn);
 	unsigned int bar;
+
+	if (type && type->migration)
+		mdev_pt_mig_v1_close(inst->fn);
 
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 		if (inst->bar_io[bar])
