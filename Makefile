@@ -34,7 +34,7 @@ KSFT_DIR	:= $(BUILD)/ksft
 TOOLS_DIR	:= $(BUILD)/tools
 CHECKPATCH	:= $(TOOLS_DIR)/scripts/checkpatch.pl
 
-KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_SAMPLE_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
+KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_VFIO_MDEV_PT_MOCK=m CONFIG_SAMPLE_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
 .PHONY: all modules tests lint checkpatch sparse setup check demo clean \
 	ksft-headers
