@@ -1033,22 +1033,36 @@ void mdev_pt_mig_destroy(struct mdev_pt_function *fn)
 	mutex_destroy(&fn->mig.state_mutex);
 }
 
-/* migration_compatibility of a type directory */
-static ssize_t mdev_pt_mig_type_compat_show(struct kobject *kobj,
-					    struct kobj_attribute *attr,
-					    char *buf)
-{
-	/* The mdev core's type kobject is embedded in struct mdev_type. */
-	struct mdev_type *mtype = container_of(kobj, struct mdev_type, kobj);
+/*
+ * An attribute of a type directory.  The mdev core's sysfs_ops of the type
+ * kobject hand show() the struct mdev_type; they find the callbacks in the
+ * core's own struct mdev_type_attribute (private to mdev_sysfs.c, the same
+ * in 6.1 and 6.12), whose layout this mirrors.
+ */
+struct mdev_pt_type_attribute {
+	struct attribute attr;
+	ssize_t (*show)(struct mdev_type *mtype,
+			struct mdev_pt_type_attribute *attr, char *buf);
+	ssize_t (*store)(struct mdev_type *mtype,
+			 struct mdev_pt_type_attribute *attr, const char *buf,
+			 size_t count);
+};
 
+/* migration_compatibility of a type directory */
+static ssize_t migration_compatibility_type_show(struct mdev_type *mtype,
+						 struct mdev_pt_type_attribute *attr,
+						 char *buf)
+{
 	return sysfs_emit(buf, "%s\n",
 			  mdev_pt_mtype(mtype)->type->migration_compat);
 }
 
-static struct kobj_attribute mdev_pt_mig_type_kattr =
-	__ATTR(migration_compatibility, 0444, mdev_pt_mig_type_compat_show,
-	       NULL);
-const struct attribute *mdev_pt_mig_type_attr = &mdev_pt_mig_type_kattr.attr;
+static struct mdev_pt_type_attribute mdev_pt_mig_type_tattr = {
+	.attr	= { .name = "migration_compatibility", .mode = 0444 },
+	.show	= migration_compatibility_type_show,
+};
+
+const struct attribute *mdev_pt_mig_type_attr = &mdev_pt_mig_type_tattr.attr;
 
 /* migration_compatibility of an instance */
 static ssize_t migration_compatibility_show(struct device *dev,
