@@ -311,7 +311,7 @@ static ssize_t state_size_store(struct device *dev,
 	u8 *mem;
 	int ret;
 
-	ret = kstrtou64(buf, 10, &size);
+	ret = kstrtou64(buf, 0, &size);
 	if (ret || size < MOCK_STATE_MIN || size > MOCK_STATE_MAX ||
 	    !PAGE_ALIGNED(size)) {
 		dev_warn(dev, "state_size: '%.*s' is not a multiple of %lu in %lu..%llu\n",
