@@ -143,7 +143,9 @@ static int mdev_pt_v1_set_state(struct mdev_pt_function *fn, u32 val)
 
 	filp = mdev_pt_mig_set_state_locked(fn, new);
 	if (IS_ERR(filp)) {
-		mdev_pt_mig_v1_reset(fn);
+		/* A refused arc changes nothing; a failed one ends the stream. */
+		if (fn->mig.state == VFIO_DEVICE_STATE_ERROR)
+			mdev_pt_mig_v1_reset(fn);
 		return PTR_ERR(filp);
 	}
 
