@@ -145,7 +145,7 @@ test_mock_attributes()
 	pt_create "$VF2" "$u2" $MOCK_MIG
 	m=/sys/bus/mdev/devices/$u
 	expect_eq "default state_size" 1048576 "$(cat "$m/vendor/state_size")"
-	for v in 0 4095 4097 1073745920 2147483648 -4096 abc "" "4096 4096"; do
+	for v in 0 4095 4097 1073745920 2147483648 -4096 abc "4096 4096"; do
 		expect_write "$m/vendor/state_size" "$v" EINVAL
 	done
 	expect_eq "state_size after refusals" 1048576 "$(cat "$m/vendor/state_size")"
@@ -166,7 +166,7 @@ test_mock_attributes()
 	[ "$s0" != "$s1" ] || fail "poke did not change the checksum"
 	expect_write "$m/vendor/poke" "8190 2" OK
 	expect_write "$m/vendor/poke" "0x1000 0x10" OK
-	for v in "8190 3" "8192 1" "0 8193" "abc" "1" "" "-1 2" "18446744073709551615 2"; do
+	for v in "8190 3" "8192 1" "0 8193" "abc" "1" "-1 2" "18446744073709551615 2"; do
 		expect_write "$m/vendor/poke" "$v" EINVAL
 	done
 	[ "$("$BIN/sysfs_write" "$m/vendor/poke" "0 1")" = OK ] || fail "poke"

@@ -287,10 +287,20 @@ TEST_F_TIMEOUT(edu, round_trip, 60)
 	TH_LOG("stream: %zu bytes, %u records, %llu data bytes", self->stream.len,
 	       self->s.n, (unsigned long long)self->s.data_bytes);
 
+	/*
+	 * As a VMM does: the destination device was reset (decoding off),
+	 * the state goes in while RESUMING, the config (decoding on) comes
+	 * after it, and only then does the device run.
+	 */
+	cfg_write(_metadata, &self->b.dev, PCI_COMMAND, 2,
+		  cfg_read(_metadata, &self->b.dev, PCI_COMMAND, 2) &
+		  ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	ASSERT_EQ(0, mig_v2_load(self->b.dev.fd, self->stream.data,
 				 self->stream.len, self->stream.len,
-				 VFIO_DEVICE_STATE_RUNNING, &step))
-		TH_LOG("resume failed at %s", step);
+				 VFIO_DEVICE_STATE_STOP, &step))
+		TH_LOG("resume with decoding off failed at %s", step);
+	cfg_set_command(_metadata, &self->b.dev, PCI_COMMAND_MEMORY);
+	ASSERT_EQ(0, mig_set(self->b.dev.fd, VFIO_DEVICE_STATE_RUNNING, NULL));
 	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(self->b.dev.fd));
 	edu_expect_regs(_metadata, &self->b, self->regs_a);
 
@@ -937,13 +947,26 @@ TEST_F_TIMEOUT(mock, other_type_streams, 60)
 
 /* --- life cycle ------------------------------------------------------------- */
 
-/* Run "echo 1 > remove" for @uuid in a child; returns its pid. */
+/*
+ * Run "echo 1 > remove" for @uuid in a child; returns its pid.  The child
+ * closes what it inherited: a copy of the device fd would keep the device
+ * open and the removal waiting for itself; a copy of stdout would keep the
+ * TAP reader waiting for it.
+ */
 static pid_t remove_async(const char *uuid)
 {
 	pid_t pid = fork();
+	int null;
 
-	if (pid == 0)
+	if (pid == 0) {
+		null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		closefrom(3);
 		_exit(mdev_remove(uuid) ? 1 : 0);
+	}
 	return pid;
 }
 
