@@ -462,4 +462,27 @@ int mdev_pt_irq_signal(struct mdev_pt_instance *inst, unsigned int irq,
 ssize_t mdev_pt_bar_rw(struct mdev_pt_instance *inst, unsigned int bar,
 		       void *buf, size_t count, u64 offset, bool iswrite);
 
+/**
+ * mdev_pt_bar_rw_decoding() - access a BAR even while decoding is off
+ * @inst: the instance
+ * @bar: BAR number
+ * @buf: kernel buffer
+ * @count: 1, 2, 4 or 8 bytes, naturally aligned
+ * @offset: offset in the BAR
+ * @iswrite: write @buf to the device instead of reading into it
+ *
+ * Like mdev_pt_bar_rw(), but for the plugin's own accesses to the device
+ * state in migration verbs: user space may have memory decoding off then
+ * (QEMU clears it when it resets the device, and restores the command
+ * register only after the device state), so decoding is turned on for
+ * the access and back off after it, with user accesses to the BARs and the
+ * command register held off meanwhile.  Never use it for an access on
+ * behalf of user space.
+ *
+ * Return: @count, or a negative errno (-EIO outside D0).
+ */
+ssize_t mdev_pt_bar_rw_decoding(struct mdev_pt_instance *inst,
+				unsigned int bar, void *buf, size_t count,
+				u64 offset, bool iswrite);
+
 #endif /* _LINUX_MDEV_PT_H */

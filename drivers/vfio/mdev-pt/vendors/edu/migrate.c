@@ -17,6 +17,11 @@
  *   register is trapped; after a restore it reads the saved command until
  *   user space writes a new one.
  * STOP waits, bounded, for a running computation or DMA to end.
+ *
+ * The migration verbs reach the registers with mdev_pt_bar_rw_decoding():
+ * QEMU 7.2 resets the device, clearing memory decoding, before it moves
+ * the destination to RESUMING, and restores the command register only
+ * after the device state.
  */
 
 #include <linux/delay.h>
@@ -68,7 +73,8 @@ static int edu_read32(struct mdev_pt_instance *inst, u64 reg, u32 *val)
 	__le32 v;
 	ssize_t ret;
 
-	ret = mdev_pt_bar_rw(inst, EDU_BAR, &v, sizeof(v), reg, false);
+	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
+				      reg, false);
 	if (ret < 0)
 		return ret;
 	*val = le32_to_cpu(v);
@@ -80,7 +86,8 @@ static int edu_write32(struct mdev_pt_instance *inst, u64 reg, u32 val)
 	__le32 v = cpu_to_le32(val);
 	ssize_t ret;
 
-	ret = mdev_pt_bar_rw(inst, EDU_BAR, &v, sizeof(v), reg, true);
+	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
+				      reg, true);
 	return ret < 0 ? ret : 0;
 }
 
@@ -89,7 +96,8 @@ static int edu_read64(struct mdev_pt_instance *inst, u64 reg, u64 *val)
 	__le64 v;
 	ssize_t ret;
 
-	ret = mdev_pt_bar_rw(inst, EDU_BAR, &v, sizeof(v), reg, false);
+	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
+				      reg, false);
 	if (ret < 0)
 		return ret;
 	*val = le64_to_cpu(v);
@@ -101,14 +109,15 @@ static int edu_write64(struct mdev_pt_instance *inst, u64 reg, u64 val)
 	__le64 v = cpu_to_le64(val);
 	ssize_t ret;
 
-	ret = mdev_pt_bar_rw(inst, EDU_BAR, &v, sizeof(v), reg, true);
+	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
+				      reg, true);
 	return ret < 0 ? ret : 0;
 }
 
 static int edu_mig_io_error(struct mdev_pt_instance *inst, int ret)
 {
 	dev_err(mdev_pt_instance_dev(inst), "cannot reach the device registers: %d%s\n",
-		ret, ret == -EIO ? " (memory decoding is off in PCI_COMMAND)" : "");
+		ret, ret == -EIO ? " (the function is not in D0)" : "");
 	return ret;
 }
 
