@@ -197,6 +197,7 @@ fi
 ok "source QEMU realizes vfio-pci,sysfsdev=A,x-enable-migration=on"
 check "the firmware enumerates and idles" \
 	wait_for 180 grep -q "No bootable device" "$WORK/src.bios.log"
+diag "firmware idle after ${SECONDS}s"
 BAR=$(( $(bar0 src) & ~0xf ))
 diag "BAR0 at $(printf '0x%x' $BAR)"
 check "BAR0 is assigned" test "$BAR" -ne 0
@@ -224,6 +225,7 @@ qmp src "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"exec:cat > $WORK/
 wait_for 300 eval '[[ "$(mig_status src)" =~ ^(completed|failed|cancelled)$ ]]'
 status=$(mig_status src)
 check "migrate \"exec:cat > FILE\" completes ($status)" test "$status" = completed
+diag "migration ended after ${SECONDS}s"
 [ "$status" = completed ] || diag "$(qmp src query-migrate) $(cat "$WORK/src.log")"
 check "the source is postmigrate" test "$(run_status src)" = postmigrate
 diag "stream file: $(stat -c %s "$WORK/stream" 2> /dev/null) bytes"
