@@ -9,6 +9,8 @@
 #   make lint            checkpatch --strict and sparse (C=2) on both kernels
 #   make check           build everything and run the suite in the VM test bed
 #   make demo            show the product working in the VM test bed
+#   make bench           migration benchmarks in the VM test bed, both kernels
+#                        (results in bench/results/; not part of make check)
 #   make clean
 
 TOP		:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -34,9 +36,9 @@ KSFT_DIR	:= $(BUILD)/ksft
 TOOLS_DIR	:= $(BUILD)/tools
 CHECKPATCH	:= $(TOOLS_DIR)/scripts/checkpatch.pl
 
-KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_SAMPLE_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
+KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_VFIO_MDEV_PT_MOCK=m CONFIG_SAMPLE_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules tests lint checkpatch sparse setup check demo clean \
+.PHONY: all modules tests lint checkpatch sparse setup check demo bench clean \
 	ksft-headers
 
 all: modules tests
@@ -98,6 +100,9 @@ check:
 
 demo:
 	$(TOP)/scripts/demo
+
+bench: modules tests $(BENCH_PROGS)
+	$(TOP)/bench/bench.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -6,11 +6,27 @@ TEST_CFLAGS	:= -O2 -g -Wall -Wextra -Werror -I$(KSFT_DIR) -D_GNU_SOURCE
 TEST_PROGS	:= $(patsubst $(TOP)/tests/vfio/%.c,$(BUILD)/tests/%, \
 			$(wildcard $(TOP)/tests/vfio/*_test.c)) \
 		   $(patsubst $(TOP)/tests/tools/%.c,$(BUILD)/tests/%, \
-			$(wildcard $(TOP)/tests/tools/*.c))
+			$(wildcard $(TOP)/tests/tools/*.c)) \
+		   $(patsubst $(TOP)/tests/migration/%.c,$(BUILD)/tests/%, \
+			$(wildcard $(TOP)/tests/migration/*_test.c))
+BENCH_PROGS	:= $(patsubst $(TOP)/bench/%.c,$(BUILD)/bench/%, \
+			$(wildcard $(TOP)/bench/*.c))
 
 tests: $(TEST_PROGS)
 
 $(BUILD)/tests/%: $(TOP)/tests/vfio/%.c $(wildcard $(TOP)/tests/vfio/*.h) \
+		$(KSFT_DIR)/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/%: $(TOP)/tests/migration/%.c \
+		$(wildcard $(TOP)/tests/migration/*.h $(TOP)/tests/vfio/*.h) \
+		$(KSFT_DIR)/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(BUILD)/bench/%: $(TOP)/bench/%.c \
+		$(wildcard $(TOP)/tests/migration/*.h $(TOP)/tests/vfio/*.h) \
 		$(KSFT_DIR)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<

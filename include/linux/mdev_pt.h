@@ -31,12 +31,14 @@
 #ifndef _LINUX_MDEV_PT_H
 #define _LINUX_MDEV_PT_H
 
+#include <linux/bits.h>
 #include <linux/device.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/types.h>
+#include <uapi/linux/mdev_pt.h>
 
 struct mdev_pt_function;
 struct mdev_pt_instance;
@@ -151,6 +153,72 @@ struct mdev_pt_type_ops {
 			   char *buf, size_t count, u64 offset, bool iswrite);
 };
 
+/** MDEV_PT_MIG_PRE_COPY - &mdev_pt_migration_ops.flags: the type has pre-copy */
+#define MDEV_PT_MIG_PRE_COPY	BIT(0)
+
+/**
+ * struct mdev_pt_migration_ops - device verbs of a migratable type
+ * @flags: MDEV_PT_MIG_PRE_COPY if @save can hand out state while the
+ *	device runs, and @save_pending reports what changed since
+ * @quiesce: optional; RUNNING -> RUNNING_P2P: the device must not start
+ *	new peer-to-peer or outbound work, but still completes what it has
+ *	and answers accesses.
+ * @unquiesce: optional; RUNNING_P2P -> RUNNING, undoes @quiesce.
+ * @stop: required; -> STOP: wait for the device's in-flight work (bounded:
+ *	time out with -ETIMEDOUT and a message) so that its state no longer
+ *	changes and can be saved, or loaded in RESUMING.
+ * @resume: required; STOP -> RUNNING_P2P: the device may run again.
+ * @save_begin: optional; a save starts: in STOP_COPY straight from STOP
+ *	(@precopy false) or in PRE_COPY while the device runs (@precopy
+ *	true, only with MDEV_PT_MIG_PRE_COPY).  Rewind the plugin's save
+ *	cursor; with @precopy, start tracking what changes.
+ * @save_pending: required; bytes @save will still hand out: @initial the
+ *	part of the state not handed out yet, @dirty what changed after it
+ *	was handed out (0 without pre-copy).  Outside a save, the whole state
+ *	(@initial) of a save that would start now.  An estimate: it sizes
+ *	VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, VFIO_MIG_GET_PRECOPY_INFO and the
+ *	v1 region's pending_bytes.
+ * @save: required; hand out the next chunk of device state into @buf,
+ *	at most @size (MDEV_PT_MIG_DATA_MAX) bytes.  Return the bytes
+ *	written, 0 when there is nothing more (for now, while the device
+ *	runs in pre-copy; for good once it is stopped), or a negative errno,
+ *	which puts the device in the ERROR state.
+ * @save_end: optional; the save is over (completed, abandoned or reset).
+ * @load_begin: optional; the device, stopped, enters RESUMING.
+ * @load: required; take one chunk as the source's @save produced it,
+ *	@size bytes at @buf.  Return 0, or -EINVAL (with a dev_err naming
+ *	the reason) to refuse the stream.
+ * @load_end: optional; the resume is over: @complete when the whole stream
+ *	arrived (apply the state now; an error refuses the stream and puts
+ *	the device in the ERROR state), false when it was abandoned.
+ * @reset: optional; the function was reset (VFIO_DEVICE_RESET, FLR,
+ *	open or close): the device runs from its reset state, any save or
+ *	resume is abandoned, and the plugin forgets what it kept for them.
+ *
+ * mdev-pt owns the state machine, the data files, the stream format and
+ * the locking: the callbacks are called under the instance's migration
+ * state mutex, one at a time, in process context, and may sleep.  The
+ * device is stopped (STOP, STOP_COPY or RESUMING) during @save outside
+ * pre-copy, and during @load and @load_end.
+ */
+struct mdev_pt_migration_ops {
+	u32 flags;
+	int (*quiesce)(struct mdev_pt_instance *inst);
+	int (*unquiesce)(struct mdev_pt_instance *inst);
+	int (*stop)(struct mdev_pt_instance *inst);
+	int (*resume)(struct mdev_pt_instance *inst);
+	int (*save_begin)(struct mdev_pt_instance *inst, bool precopy);
+	void (*save_pending)(struct mdev_pt_instance *inst, u64 *initial,
+			     u64 *dirty);
+	ssize_t (*save)(struct mdev_pt_instance *inst, void *buf, size_t size);
+	void (*save_end)(struct mdev_pt_instance *inst);
+	int (*load_begin)(struct mdev_pt_instance *inst);
+	int (*load)(struct mdev_pt_instance *inst, const void *buf,
+		    size_t size);
+	int (*load_end)(struct mdev_pt_instance *inst, bool complete);
+	void (*reset)(struct mdev_pt_instance *inst);
+};
+
 /**
  * struct mdev_pt_type - an mdev type offered by a plugin
  * @sysfs_name: stable name, starting with the plugin's vendor prefix (e.g.
@@ -171,6 +239,19 @@ struct mdev_pt_type_ops {
  *	the instance with mdev_pt_instance_from_dev().  Stores must refuse
  *	changes once mdev_pt_instance_opened() (mdevctl writes attributes
  *	between create and the first open).
+ * @migration: the device verbs of a migratable type, NULL if instances
+ *	cannot migrate.  Instances of a migratable type offer the v2
+ *	migration uAPI (VFIO_DEVICE_FEATURE_MIGRATION: STOP_COPY and P2P,
+ *	PRE_COPY where the kernel has it and the ops have
+ *	MDEV_PT_MIG_PRE_COPY) and the v1 migration region after the type's
+ *	own regions.
+ * @migration_compat: required with @migration: one line, at most
+ *	MDEV_PT_MIG_NAME_MAX bytes, naming the device state format, e.g.
+ *	"mdev_pt-mock-migratable v1"; shown in the type's and the
+ *	instance's migration_compatibility attribute and written into the
+ *	stream.  A stream resumes only into a type of the same name and the
+ *	same string: change it whenever the plugin's state format changes
+ *	incompatibly.
  *
  * Types live as long as the plugin's module: declare them static const.
  */
@@ -186,6 +267,8 @@ struct mdev_pt_type {
 	const struct mdev_pt_trap *traps;
 	unsigned int num_traps;
 	const struct attribute_group *attrs;
+	const struct mdev_pt_migration_ops *migration;
+	const char *migration_compat;
 };
 
 /**
@@ -397,5 +480,28 @@ int mdev_pt_irq_signal(struct mdev_pt_instance *inst, unsigned int irq,
  */
 ssize_t mdev_pt_bar_rw(struct mdev_pt_instance *inst, unsigned int bar,
 		       void *buf, size_t count, u64 offset, bool iswrite);
+
+/**
+ * mdev_pt_bar_rw_decoding() - access a BAR even while decoding is off
+ * @inst: the instance
+ * @bar: BAR number
+ * @buf: kernel buffer
+ * @count: 1, 2, 4 or 8 bytes, naturally aligned
+ * @offset: offset in the BAR
+ * @iswrite: write @buf to the device instead of reading into it
+ *
+ * Like mdev_pt_bar_rw(), but for the plugin's own accesses to the device
+ * state in migration verbs: user space may have memory decoding off then
+ * (QEMU clears it when it resets the device, and restores the command
+ * register only after the device state), so decoding is turned on for
+ * the access and back off after it, with user accesses to the BARs and the
+ * command register held off meanwhile.  Never use it for an access on
+ * behalf of user space.
+ *
+ * Return: @count, or a negative errno (-EIO outside D0).
+ */
+ssize_t mdev_pt_bar_rw_decoding(struct mdev_pt_instance *inst,
+				unsigned int bar, void *buf, size_t count,
+				u64 offset, bool iswrite);
 
 #endif /* _LINUX_MDEV_PT_H */

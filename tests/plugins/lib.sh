@@ -6,7 +6,8 @@
 
 EDU_MOD=mdev_pt_edu
 SAMPLE_MOD=mdev_pt_sample
-EDU_TYPES="mdev_pt-edu-audited mdev_pt-edu-passthrough mdev_pt-passthrough"
+MOCK_MOD=mdev_pt_mock
+EDU_TYPES="mdev_pt-edu-audited mdev_pt-edu-migratable mdev_pt-edu-passthrough mdev_pt-passthrough"
 AUDITED=mdev_pt-edu-audited
 # A modprobe.d file that keeps plugin modules from loading (the guest's /
 # is a throw-away overlay; cleanup removes it anyway).

@@ -65,7 +65,7 @@ test_autoload()
 	module_loaded $EDU_MOD || fail "binding $EDU1 did not load $EDU_MOD"
 	# No waiting: the plugin loads inside the bind.
 	expect_eq "types of $EDU1" "$EDU_TYPES" "$(types_of "$EDU1")"
-	dmesg | grep -q "$EDU1: plugin edu attached, 2 type(s)" ||
+	dmesg | grep -q "$EDU1: plugin edu attached, 3 type(s)" ||
 		fail "no dmesg line for the attach"
 	expect_eq "$EDU_MOD refcnt" 1 "$(cat /sys/module/$EDU_MOD/refcnt)"
 	pt_bind "$EDU2" || fail "cannot bind $EDU2 to mdev_pt"

@@ -27,12 +27,17 @@ cleanup()
 trap 'cleanup; [ -n "$PF" ] && vm_nvme_enable_vfs 0 "$PF"' EXIT
 
 # VFs enabled, none bound, mdev_pt loaded, mdev_pt_sample as asked (yes/no).
+# The mock plugin, which also serves NVMe functions, is kept out of the way.
 start()
 {
 	local vfs
 
 	[ -n "$PF" ] || fail "no NVMe PF"
 	cleanup
+	block_modules $MOCK_MOD
+	if module_loaded $MOCK_MOD; then
+		rmmod $MOCK_MOD || fail "cannot unload $MOCK_MOD"
+	fi
 	modprobe mdev_pt || fail "modprobe mdev_pt"
 	if [ -z "$VF" ]; then
 		vfs=$(vm_nvme_enable_vfs $NVFS "$PF") || fail "cannot enable $NVFS VFs"
@@ -172,7 +177,7 @@ test_plugin_pinned()
 test_late_plugin()
 {
 	start no
-	block_modules $SAMPLE_MOD
+	block_modules $SAMPLE_MOD $MOCK_MOD
 	pt_bind "$VF" || fail "cannot bind $VF"
 	module_loaded $SAMPLE_MOD && fail "$SAMPLE_MOD loaded although blocked"
 	expect_eq "types without the plugin" mdev_pt-passthrough "$(types_of "$VF")"

@@ -66,4 +66,16 @@ static inline int mdev_pt_set_driver_override(struct pci_dev *pdev,
 #endif
 }
 
+/*
+ * Since 6.3 the v2 migration uAPI has the PRE_COPY states,
+ * VFIO_MIG_GET_PRECOPY_INFO on the data file and
+ * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE (migration_get_data_size, which 6.12
+ * requires of every driver with mig_ops).
+ */
+#ifdef MDEV_PT_HAVE_MIG_PRE_COPY
+#define MDEV_PT_MIG_FLAG_PRE_COPY	VFIO_MIGRATION_PRE_COPY
+#else
+#define MDEV_PT_MIG_FLAG_PRE_COPY	0
+#endif
+
 #endif /* MDEV_PT_COMPAT_H */

@@ -115,6 +115,21 @@ static void mdev_pt_pci_remove(struct pci_dev *pdev)
 	vfio_put_device(&fn->core_device.vdev);
 }
 
+/* A reset of the function puts its migration state back to RUNNING. */
+static void mdev_pt_pci_reset_done(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *core_device = dev_get_drvdata(&pdev->dev);
+
+	if (!core_device)
+		return;
+	mdev_pt_mig_reset_done(mdev_pt_from_vdev(&core_device->vdev));
+}
+
+static const struct pci_error_handlers mdev_pt_pci_err_handlers = {
+	.error_detected	= vfio_pci_core_aer_err_detected,
+	.reset_done	= mdev_pt_pci_reset_done,
+};
+
 /*
  * Bind only on explicit request (driver_override or new_id).  There is no
  * MODULE_DEVICE_TABLE: a wildcard vfio_pci: alias would make tools that pick
@@ -132,7 +147,7 @@ static struct pci_driver mdev_pt_pci_driver = {
 	.probe			= mdev_pt_pci_probe,
 	.remove			= mdev_pt_pci_remove,
 	.sriov_configure	= mdev_pt_sriov_configure,
-	.err_handler		= &vfio_pci_core_err_handlers,
+	.err_handler		= &mdev_pt_pci_err_handlers,
 	.groups			= mdev_pt_driver_groups,
 	.driver_managed_dma	= true,
 };

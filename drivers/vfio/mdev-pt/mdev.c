@@ -155,12 +155,25 @@ static int mdev_pt_mdev_probe(struct mdev_device *mdev)
 		}
 	}
 
+	if (type && type->migration) {
+		ret = sysfs_create_file(&mdev->dev.kobj, mdev_pt_mig_dev_attr);
+		if (ret) {
+			dev_err(&mdev->dev, "cannot create migration_compatibility: %d\n",
+				ret);
+			goto out_remove_attrs;
+		}
+		mdev_pt_mig_attach(inst);
+	}
+
 	/* Everything is in place: the instance may be opened. */
 	mutex_lock(&fn->lease_lock);
 	fn->removing = false;
 	mutex_unlock(&fn->lease_lock);
 	return 0;
 
+out_remove_attrs:
+	if (type->attrs)
+		sysfs_remove_group(&mdev->dev.kobj, type->attrs);
 out_destroy:
 	if (type->ops && type->ops->destroy)
 		type->ops->destroy(inst);
@@ -221,6 +234,10 @@ static void mdev_pt_mdev_remove(struct mdev_device *mdev)
 	if (open)
 		mdev_pt_wait_for_close(fn, mdev);
 
+	if (type && type->migration) {
+		mdev_pt_mig_detach(inst);
+		sysfs_remove_file(&mdev->dev.kobj, mdev_pt_mig_dev_attr);
+	}
 	if (type && type->attrs)
 		sysfs_remove_group(&mdev->dev.kobj, type->attrs);
 	if (type && type->ops && type->ops->destroy)
@@ -332,8 +349,28 @@ int mdev_pt_register_parent(struct mdev_pt_function *fn)
 	if (ret)
 		goto out_free;
 
+	/*
+	 * migration_compatibility in the directory of each migratable type:
+	 * struct mdev_type embeds the type directory's kobject, and it goes
+	 * away with the directory when the parent unregisters.
+	 */
+	for (i = 0; i < n; i++) {
+		if (!fn->mtypes[i].type || !fn->mtypes[i].type->migration)
+			continue;
+		ret = sysfs_create_file(&fn->mtypes[i].mtype.kobj,
+					mdev_pt_mig_type_attr);
+		if (ret) {
+			pci_err(mdev_pt_pdev(fn), "cannot create migration_compatibility of %s: %d\n",
+				fn->mtypes[i].type->sysfs_name, ret);
+			goto out_unregister;
+		}
+	}
+
 	fn->registered = true;
 	return 0;
+
+out_unregister:
+	mdev_unregister_parent(&fn->parent);
 
 out_free:
 	mdev_pt_free_types(fn);

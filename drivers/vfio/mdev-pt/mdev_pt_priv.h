@@ -63,6 +63,93 @@ struct mdev_pt_region_ctx {
 	const struct mdev_pt_region *region;
 };
 
+#define MDEV_PT_REC_SIZE	sizeof(struct mdev_pt_mig_record)
+/* A record with the largest payload and its padding. */
+#define MDEV_PT_MIG_BUF_SIZE	(MDEV_PT_REC_SIZE + MDEV_PT_MIG_DATA_MAX + 8)
+
+/**
+ * struct mdev_pt_mig_file - a migration data file
+ * @filp: the file; a v2 data fd, or held by the v1 region
+ * @inst: the instance migrating; valid while the file is not disabled
+ * @lock: protects every field below; taken after &mdev_pt_mig.state_mutex
+ * @disabled: the file is dead: its state was left, the device was closed
+ *	or reset; every access fails with -ENODEV
+ * @saving: the file hands out the device state (else it takes it in)
+ * @precopy: saving in PRE_COPY: the plugin may have more state later
+ * @error: the stream failed; every further access returns it
+ * @buf: save: the records not read yet; load: the payload of the record
+ *	being received
+ * @len: bytes in @buf (save), or payload bytes expected (load, padded)
+ * @pos: bytes of @buf read (save) or received (load)
+ * @step: save: what to emit next; load: which record is expected next
+ * @data_bytes: DATA payload bytes emitted or received
+ * @total: stream bytes read or written, for messages
+ * @rec: load: the header of the record being received
+ * @rec_fill: load: bytes of @rec received
+ */
+struct mdev_pt_mig_file {
+	struct file *filp;
+	struct mdev_pt_instance *inst;
+	struct mutex lock;		/* protects the fields below */
+	bool disabled;
+	bool saving;
+	bool precopy;
+	int error;
+	u8 *buf;
+	size_t len;
+	size_t pos;
+	unsigned int step;
+	u64 data_bytes;
+	u64 total;
+	struct mdev_pt_mig_record rec;
+	size_t rec_fill;
+};
+
+/**
+ * struct mdev_pt_mig_v1 - the v1 migration region of an open instance
+ * @data: the region's data section, vmalloc_user(), mmap-able
+ * @file: the stream of the current save or resume, NULL if none
+ * @live: user space wrote RUNNING|SAVING (pre-copy without data)
+ * @chunk_ready: a save chunk sits in @data and @data_size says how long;
+ *	set by reading data_offset, cleared by reading pending_bytes
+ * @data_size: bytes of the chunk in @data (save)
+ * @data_size_wr: the data_size value user space is writing (resume)
+ *
+ * Protected by &mdev_pt_mig.state_mutex.
+ */
+struct mdev_pt_mig_v1 {
+	void *data;
+	struct file *file;
+	bool live;
+	bool chunk_ready;
+	u64 data_size;
+	u64 data_size_wr;
+};
+
+/**
+ * struct mdev_pt_mig - migration state of a function
+ * @state_mutex: serializes state changes, the v1 region and the plugin's
+ *	migration callbacks; released with mdev_pt_mig_state_unlock()
+ * @reset_lock: protects @deferred_reset
+ * @deferred_reset: the function was reset while @state_mutex was held;
+ *	the holder puts the state back to RUNNING when it unlocks
+ * @inst: the instance of a migratable type holding the lease, or NULL
+ * @state: the v2 device state
+ * @saving: the save file, with a reference, while saving
+ * @resuming: the resume file, with a reference, while resuming
+ * @v1: the v1 region, while the instance is open
+ */
+struct mdev_pt_mig {
+	struct mutex state_mutex;	/* protects the fields below */
+	spinlock_t reset_lock;		/* protects deferred_reset */
+	bool deferred_reset;
+	struct mdev_pt_instance *inst;
+	enum vfio_device_mig_state state;
+	struct mdev_pt_mig_file *saving;
+	struct mdev_pt_mig_file *resuming;
+	struct mdev_pt_mig_v1 v1;
+};
+
 /**
  * struct mdev_pt_instance - an mdev instance leasing a function
  * @mdev: the mdev device
@@ -123,6 +210,7 @@ struct mdev_pt_instance {
  *	whose plugin depends on the controlling function, for writing while
  *	@controlling_gone is set: the plugin hears of it only once its calls
  *	in flight are over
+ * @mig: migration state, used while a migratable type holds the lease
  *
  * An mdev instance is a lease on @core_device: while no instance exists
  * the vfio device can neither be matched nor opened.
@@ -151,6 +239,7 @@ struct mdev_pt_function {
 	struct completion closed;
 	bool controlling_gone;		/* protected by lease_lock */
 	struct rw_semaphore detach_sem;
+	struct mdev_pt_mig mig;
 };
 
 static inline struct mdev_pt_function *
@@ -243,5 +332,30 @@ void mdev_pt_irqs_free(struct mdev_pt_instance *inst);
 long mdev_pt_ioctl_get_info(struct mdev_pt_function *fn, void __user *arg);
 long mdev_pt_ioctl_irq_info(struct mdev_pt_function *fn, void __user *arg);
 long mdev_pt_ioctl_set_irqs(struct mdev_pt_function *fn, void __user *arg);
+
+/* migration.c */
+void mdev_pt_mig_init(struct mdev_pt_function *fn);
+void mdev_pt_mig_destroy(struct mdev_pt_function *fn);
+void mdev_pt_mig_attach(struct mdev_pt_instance *inst);
+void mdev_pt_mig_detach(struct mdev_pt_instance *inst);
+void mdev_pt_mig_close(struct mdev_pt_function *fn);
+void mdev_pt_mig_reset_done(struct mdev_pt_function *fn);
+void mdev_pt_mig_state_unlock(struct mdev_pt_function *fn);
+struct file *mdev_pt_mig_set_state_locked(struct mdev_pt_function *fn,
+					  enum vfio_device_mig_state new);
+ssize_t mdev_pt_mig_file_save(struct mdev_pt_mig_file *migf);
+ssize_t mdev_pt_mig_file_load(struct mdev_pt_mig_file *migf,
+			      const void *kbuf, const char __user *ubuf,
+			      size_t count);
+u64 mdev_pt_mig_pending(struct mdev_pt_function *fn);
+u64 mdev_pt_mig_file_pending(struct mdev_pt_mig_file *migf);
+void mdev_pt_mig_fail_locked(struct mdev_pt_function *fn);
+extern const struct attribute *mdev_pt_mig_type_attr;
+extern const struct attribute *mdev_pt_mig_dev_attr;
+
+/* migration_v1.c */
+int mdev_pt_mig_v1_open(struct mdev_pt_instance *inst);
+void mdev_pt_mig_v1_close(struct mdev_pt_function *fn);
+void mdev_pt_mig_v1_reset(struct mdev_pt_function *fn);
 
 #endif /* MDEV_PT_PRIV_H */

@@ -382,6 +382,25 @@ static int mdev_pt_validate_traps(const struct mdev_pt_type *type)
 	return 0;
 }
 
+static int mdev_pt_validate_migration(const struct mdev_pt_type *type)
+{
+	const struct mdev_pt_migration_ops *ops = type->migration;
+	const char *compat = type->migration_compat;
+	const char *c;
+
+	if (!ops)
+		return compat ? -EINVAL : 0;
+	if (!ops->stop || !ops->resume || !ops->save_pending || !ops->save ||
+	    !ops->load || (ops->flags & ~MDEV_PT_MIG_PRE_COPY))
+		return -EINVAL;
+	if (!compat || !*compat || strlen(compat) > MDEV_PT_MIG_NAME_MAX)
+		return -EINVAL;
+	for (c = compat; *c; c++)
+		if (!isprint(*c))
+			return -EINVAL;
+	return 0;
+}
+
 static int mdev_pt_validate_type(const struct mdev_pt_plugin *plugin,
 				 const struct mdev_pt_type *type)
 {
@@ -420,6 +439,11 @@ static int mdev_pt_validate_type(const struct mdev_pt_plugin *plugin,
 	if (mdev_pt_validate_traps(type)) {
 		pr_err("mdev_pt: plugin %s: type %s: traps must be in BARs 0-5, not overlap, and have trap_rw\n",
 		       plugin->name, type->sysfs_name);
+		return -EINVAL;
+	}
+	if (mdev_pt_validate_migration(type)) {
+		pr_err("mdev_pt: plugin %s: type %s: migration needs stop, resume, save_pending, save and load, and a printable migration_compat of 1-%u bytes\n",
+		       plugin->name, type->sysfs_name, MDEV_PT_MIG_NAME_MAX);
 		return -EINVAL;
 	}
 	if (type->attrs && (!type->attrs->name ||

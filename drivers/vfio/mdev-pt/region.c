@@ -149,6 +149,13 @@ int mdev_pt_regions_open(struct mdev_pt_instance *inst)
 		if (ret)
 			goto out_unmap;
 	}
+
+	/* The v1 migration region comes after the type's own regions. */
+	if (type->migration) {
+		ret = mdev_pt_mig_v1_open(inst);
+		if (ret)
+			goto out_unmap;
+	}
 	return 0;
 
 out_unmap:
@@ -158,8 +165,12 @@ out_unmap:
 
 void mdev_pt_regions_close(struct mdev_pt_instance *inst)
 {
+	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
 	struct pci_dev *pdev = mdev_pt_pdev(inst->fn);
 	unsigned int bar;
+
+	if (type && type->migration)
+		mdev_pt_mig_v1_close(inst->fn);
 
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 		if (inst->bar_io[bar])
@@ -474,25 +485,10 @@ static bool mdev_pt_memory_enabled(struct vfio_pci_core_device *vdev)
 	       (vdev->pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
 }
 
-ssize_t mdev_pt_bar_rw(struct mdev_pt_instance *inst, unsigned int bar,
-		       void *buf, size_t count, u64 offset, bool iswrite)
+/* One naturally aligned access of 1, 2, 4 or 8 bytes at @io. */
+static ssize_t mdev_pt_io(void __iomem *io, void *buf, size_t count,
+			  bool iswrite)
 {
-	struct vfio_pci_core_device *vdev = &inst->fn->core_device;
-	void __iomem *io;
-	ssize_t ret = count;
-
-	if (bar >= PCI_STD_NUM_BARS || !inst->bar_io[bar] ||
-	    !IS_ALIGNED(offset, count) ||
-	    offset + count > pci_resource_len(vdev->pdev, bar))
-		return -EINVAL;
-	io = inst->bar_io[bar] + offset;
-
-	down_read(&vdev->memory_lock);
-	if (!mdev_pt_memory_enabled(vdev)) {
-		ret = -EIO;
-		goto out_unlock;
-	}
-
 	switch (count) {
 	case 1:
 		if (iswrite)
@@ -519,10 +515,75 @@ ssize_t mdev_pt_bar_rw(struct mdev_pt_instance *inst, unsigned int bar,
 			put_unaligned_le64(ioread64(io), buf);
 		break;
 	default:
-		ret = -EINVAL;
+		return -EINVAL;
 	}
-out_unlock:
+	return count;
+}
+
+/* The host mapping of @count bytes at @offset of @bar, or NULL. */
+static void __iomem *mdev_pt_bar_io(struct mdev_pt_instance *inst,
+				    unsigned int bar, size_t count, u64 offset)
+{
+	struct pci_dev *pdev = mdev_pt_pdev(inst->fn);
+
+	if (bar >= PCI_STD_NUM_BARS || !inst->bar_io[bar] ||
+	    !IS_ALIGNED(offset, count) ||
+	    offset + count > pci_resource_len(pdev, bar))
+		return NULL;
+	return inst->bar_io[bar] + offset;
+}
+
+ssize_t mdev_pt_bar_rw(struct mdev_pt_instance *inst, unsigned int bar,
+		       void *buf, size_t count, u64 offset, bool iswrite)
+{
+	struct vfio_pci_core_device *vdev = &inst->fn->core_device;
+	void __iomem *io = mdev_pt_bar_io(inst, bar, count, offset);
+	ssize_t ret;
+
+	if (!io)
+		return -EINVAL;
+
+	down_read(&vdev->memory_lock);
+	if (mdev_pt_memory_enabled(vdev))
+		ret = mdev_pt_io(io, buf, count, iswrite);
+	else
+		ret = -EIO;
 	up_read(&vdev->memory_lock);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(mdev_pt_bar_rw);
+
+ssize_t mdev_pt_bar_rw_decoding(struct mdev_pt_instance *inst,
+				unsigned int bar, void *buf, size_t count,
+				u64 offset, bool iswrite)
+{
+	struct vfio_pci_core_device *vdev = &inst->fn->core_device;
+	void __iomem *io = mdev_pt_bar_io(inst, bar, count, offset);
+	struct pci_dev *pdev = vdev->pdev;
+	u16 cmd = 0;
+	ssize_t ret;
+
+	if (!io)
+		return -EINVAL;
+
+	/*
+	 * The write side of memory_lock: user space can neither change the
+	 * command register nor touch the BARs while decoding is forced on.
+	 */
+	down_write(&vdev->memory_lock);
+	if (pdev->current_state != PCI_D0) {
+		ret = -EIO;
+		goto out_unlock;
+	}
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND,
+				      cmd | PCI_COMMAND_MEMORY);
+	ret = mdev_pt_io(io, buf, count, iswrite);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND, cmd);
+out_unlock:
+	up_write(&vdev->memory_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(mdev_pt_bar_rw_decoding);

@@ -23,6 +23,7 @@ static int mdev_pt_init_dev(struct vfio_device *core_vdev)
 	mutex_init(&fn->lease_lock);
 	init_completion(&fn->closed);
 	init_rwsem(&fn->detach_sem);
+	mdev_pt_mig_init(fn);
 
 	return vfio_pci_core_init_dev(core_vdev);
 }
@@ -32,6 +33,7 @@ static void mdev_pt_release_dev(struct vfio_device *core_vdev)
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
 
 	iommu_group_put(fn->iommu_group);
+	mdev_pt_mig_destroy(fn);
 	mutex_destroy(&fn->lease_lock);
 	vfio_pci_core_release_dev(core_vdev);
 }
@@ -106,6 +108,8 @@ static void mdev_pt_close_device(struct vfio_device *core_vdev)
 	struct mdev_pt_instance *inst = fn->instance;
 	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
 
+	/* Data files still open die here; the next open starts RUNNING. */
+	mdev_pt_mig_close(fn);
 	if (type && type->ops && type->ops->close)
 		type->ops->close(inst);
 	mdev_pt_irqs_release(inst);
@@ -141,6 +145,22 @@ static void mdev_pt_call_end(struct mdev_pt_function *fn)
 		up_read(&fn->detach_sem);
 }
 
+/*
+ * The PCI core calls reset_done after a reset through pci_reset_function()
+ * and friends; vfio_pci_core's reset paths that cannot reach the function
+ * alone (a bus or slot reset of a sibling) are covered the same way: every
+ * successful VFIO_DEVICE_RESET puts the migration state back to RUNNING.
+ */
+static long mdev_pt_ioctl_reset(struct mdev_pt_function *fn, unsigned long arg)
+{
+	long ret;
+
+	ret = vfio_pci_core_ioctl(&fn->core_device.vdev, VFIO_DEVICE_RESET, arg);
+	if (!ret)
+		mdev_pt_mig_reset_done(fn);
+	return ret;
+}
+
 static long mdev_pt_do_ioctl(struct mdev_pt_function *fn, unsigned int cmd,
 			     unsigned long arg)
 {
@@ -157,6 +177,8 @@ static long mdev_pt_do_ioctl(struct mdev_pt_function *fn, unsigned int cmd,
 		return mdev_pt_ioctl_set_irqs(fn, uarg);
 	case VFIO_DEVICE_IOEVENTFD:
 		return mdev_pt_ioctl_ioeventfd(fn, uarg);
+	case VFIO_DEVICE_RESET:
+		return mdev_pt_ioctl_reset(fn, arg);
 	default:
 		return vfio_pci_core_ioctl(&fn->core_device.vdev, cmd, arg);
 	}

@@ -44,4 +44,8 @@ ssize_t mdev_pt_edu_stats_rw(struct mdev_pt_instance *inst,
 			     const struct mdev_pt_region *region, char *buf,
 			     size_t count, loff_t pos, bool iswrite);
 
+/* migrate.c: behaviour of the edu-migratable type */
+extern const struct mdev_pt_type_ops mdev_pt_edu_mig_type_ops;
+extern const struct mdev_pt_migration_ops mdev_pt_edu_migration_ops;
+
 #endif /* MDEV_PT_EDU_H */

@@ -2,9 +2,11 @@
 /*
  * mdev-pt plugin for QEMU's educational PCI device (1234:11e8).
  *
- * Two types: "edu-passthrough" is the plain passthrough of the core offered
- * through a plugin, and "edu-audited" traps the DMA registers and checks
- * every DMA command before the device sees it (see audit.c).
+ * Three types: "edu-passthrough" is the plain passthrough of the core
+ * offered through a plugin, "edu-audited" traps the DMA registers and
+ * checks every DMA command before the device sees it (see audit.c), and
+ * "edu-migratable" migrates the registers software can reach (see
+ * migrate.c).
  */
 
 #include <linux/module.h>
@@ -19,6 +21,15 @@ static const struct mdev_pt_trap edu_audit_traps[] = {
 		.bar	= EDU_BAR,
 		.offset	= EDU_REG_DMA_SRC,
 		.size	= EDU_DMA_REGS_SIZE,
+	},
+};
+
+/* The DMA command register, which reads its restored value. */
+static const struct mdev_pt_trap edu_mig_traps[] = {
+	{
+		.bar	= EDU_BAR,
+		.offset	= EDU_REG_DMA_CMD,
+		.size	= 8,
 	},
 };
 
@@ -61,6 +72,16 @@ static const struct mdev_pt_type edu_types[] = {
 		.traps		= edu_audit_traps,
 		.num_traps	= ARRAY_SIZE(edu_audit_traps),
 		.attrs		= &mdev_pt_edu_audit_attr_group,
+	},
+	{
+		.sysfs_name	= "edu-migratable",
+		.pretty_name	= "EDU migratable",
+		.description	= "edu passthrough with live migration of the device registers",
+		.ops		= &mdev_pt_edu_mig_type_ops,
+		.traps		= edu_mig_traps,
+		.num_traps	= ARRAY_SIZE(edu_mig_traps),
+		.migration	= &mdev_pt_edu_migration_ops,
+		.migration_compat = "mdev_pt-edu-migratable v1",
 	},
 };
 

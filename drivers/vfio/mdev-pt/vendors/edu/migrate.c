@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mdev-pt edu plugin: the edu-migratable type.
+ *
+ * The device state is what software can reach over MMIO (struct
+ * mdev_pt_edu_mig_state): liveness, factorial, the IRQ-on-completion bit
+ * of the status register, the interrupt status and the DMA registers.
+ * The 4 KiB DMA buffer inside the device is not reachable over MMIO and
+ * does not migrate.
+ *
+ * Two registers cannot simply be written back:
+ * - factorial: a write of n starts computing n! (modulo 2^32) and the
+ *   register then reads the result.  Every value it can show is n! for
+ *   some n <= 34 (34! is 0 modulo 2^32), so the destination finds that n
+ *   and has the device compute it again.
+ * - DMA command: the device ignores writes without the start bit.  The
+ *   register is trapped; after a restore it reads the saved command until
+ *   user space writes a new one.
+ * STOP waits, bounded, for a running computation or DMA to end.
+ *
+ * The migration verbs reach the registers with mdev_pt_bar_rw_decoding():
+ * QEMU 7.2 resets the device, clearing memory decoding, before it moves
+ * the destination to RESUMING, and restores the command register only
+ * after the device state.
+ */
+
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/jiffies.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <uapi/linux/mdev_pt.h>
+
+#include "edu.h"
+
+#define EDU_REG_LIVENESS	0x04
+#define EDU_REG_FACTORIAL	0x08
+#define EDU_REG_STATUS		0x20
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_RAISE	0x60
+#define EDU_REG_IRQ_ACK		0x64
+
+#define EDU_STATUS_COMPUTING	BIT(0)
+#define EDU_STATUS_IRQFACT	BIT(7)
+
+/* How long STOP waits for the device to finish what it is doing. */
+#define EDU_IDLE_TIMEOUT_MS	5000
+/* n! modulo 2^32 is 0 from n = 34 on. */
+#define EDU_FACT_MAX_N		34
+
+/**
+ * struct edu_mig - state of one edu-migratable instance
+ * @inst: the instance
+ * @lock: protects @cmd and @cmd_restored against trapped accesses
+ * @cmd: the DMA command register as restored
+ * @cmd_restored: reads of the command register return @cmd
+ * @saved: the state of the current save or resume
+ * @sent: the save handed out @saved
+ * @loaded: the resume received @saved
+ */
+struct edu_mig {
+	struct mdev_pt_instance *inst;
+	struct mutex lock;		/* protects cmd, cmd_restored */
+	u64 cmd;
+	bool cmd_restored;
+	struct mdev_pt_edu_mig_state saved;
+	bool sent;
+	bool loaded;
+};
+
+static int edu_read32(struct mdev_pt_instance *inst, u64 reg, u32 *val)
+{
+	__le32 v;
+	ssize_t ret;
+
+	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
+				      reg, false);
+	if (ret < 0)
+		return ret;
+	*val = le32_to_cpu(v);
+	return 0;
+}
+
+static int edu_write32(struct mdev_pt_instance *inst, u64 reg, u32 val)
+{
+	__le32 v = cpu_to_le32(val);
+	ssize_t ret;
+
+	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
+				      reg, true);
+	return ret < 0 ? ret : 0;
+}
+
+static int edu_read64(struct mdev_pt_instance *inst, u64 reg, u64 *val)
+{
+	__le64 v;
+	ssize_t ret;
+
+	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
+				      reg, false);
+	if (ret < 0)
+		return ret;
+	*val = le64_to_cpu(v);
+	return 0;
+}
+
+static int edu_write64(struct mdev_pt_instance *inst, u64 reg, u64 val)
+{
+	__le64 v = cpu_to_le64(val);
+	ssize_t ret;
+
+	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
+				      reg, true);
+	return ret < 0 ? ret : 0;
+}
+
+static int edu_mig_io_error(struct mdev_pt_instance *inst, int ret)
+{
+	dev_err(mdev_pt_instance_dev(inst), "cannot reach the device registers: %d%s\n",
+		ret, ret == -EIO ? " (the function is not in D0)" : "");
+	return ret;
+}
+
+/* Wait until no factorial computation and no DMA runs. */
+static int edu_mig_wait_idle(struct mdev_pt_instance *inst)
+{
+	unsigned long timeout = jiffies + msecs_to_jiffies(EDU_IDLE_TIMEOUT_MS);
+	u32 status;
+	u64 cmd;
+	int ret;
+
+	for (;;) {
+		ret = edu_read32(inst, EDU_REG_STATUS, &status);
+		if (!ret)
+			ret = edu_read64(inst, EDU_REG_DMA_CMD, &cmd);
+		if (ret)
+			return edu_mig_io_error(inst, ret);
+		if (!(status & EDU_STATUS_COMPUTING) &&
+		    !(cmd & EDU_DMA_CMD_START))
+			return 0;
+		if (time_after(jiffies, timeout))
+			break;
+		usleep_range(1000, 2000);
+	}
+
+	dev_err(mdev_pt_instance_dev(inst), "device still busy after %u ms:%s%s\n",
+		EDU_IDLE_TIMEOUT_MS,
+		status & EDU_STATUS_COMPUTING ? " factorial computing" : "",
+		cmd & EDU_DMA_CMD_START ? " DMA running" : "");
+	return -ETIMEDOUT;
+}
+
+static int edu_mig_stop(struct mdev_pt_instance *inst)
+{
+	return edu_mig_wait_idle(inst);
+}
+
+static int edu_mig_resume(struct mdev_pt_instance *inst)
+{
+	return 0;
+}
+
+static int edu_mig_save_begin(struct mdev_pt_instance *inst, bool precopy)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+
+	em->sent = false;
+	return 0;
+}
+
+static void edu_mig_save_pending(struct mdev_pt_instance *inst, u64 *initial,
+				 u64 *dirty)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+
+	*initial = em->sent ? 0 : sizeof(em->saved);
+	*dirty = 0;
+}
+
+/* The command register as user space sees it. */
+static int edu_mig_cmd(struct edu_mig *em, u64 *cmd)
+{
+	int ret = 0;
+
+	mutex_lock(&em->lock);
+	if (em->cmd_restored)
+		*cmd = em->cmd;
+	else
+		ret = edu_read64(em->inst, EDU_REG_DMA_CMD, cmd);
+	mutex_unlock(&em->lock);
+	return ret;
+}
+
+static ssize_t edu_mig_save(struct mdev_pt_instance *inst, void *buf,
+			    size_t size)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+	struct mdev_pt_edu_mig_state *st = &em->saved;
+	u32 liveness, fact, status, irq_status;
+	u64 src, dst, count, cmd;
+	int ret;
+
+	if (em->sent)
+		return 0;
+
+	ret = edu_read32(inst, EDU_REG_LIVENESS, &liveness);
+	if (!ret)
+		ret = edu_read32(inst, EDU_REG_FACTORIAL, &fact);
+	if (!ret)
+		ret = edu_read32(inst, EDU_REG_STATUS, &status);
+	if (!ret)
+		ret = edu_read32(inst, EDU_REG_IRQ_STATUS, &irq_status);
+	if (!ret)
+		ret = edu_read64(inst, EDU_REG_DMA_SRC, &src);
+	if (!ret)
+		ret = edu_read64(inst, EDU_REG_DMA_DST, &dst);
+	if (!ret)
+		ret = edu_read64(inst, EDU_REG_DMA_COUNT, &count);
+	if (!ret)
+		ret = edu_mig_cmd(em, &cmd);
+	if (ret)
+		return edu_mig_io_error(inst, ret);
+
+	st->liveness = cpu_to_le32(liveness);
+	st->factorial = cpu_to_le32(fact);
+	st->status = cpu_to_le32(status & EDU_STATUS_IRQFACT);
+	st->irq_status = cpu_to_le32(irq_status);
+	st->dma_src = cpu_to_le64(src);
+	st->dma_dst = cpu_to_le64(dst);
+	st->dma_count = cpu_to_le64(count);
+	st->dma_cmd = cpu_to_le64(cmd & ~EDU_DMA_CMD_START);
+
+	memcpy(buf, st, sizeof(*st));
+	em->sent = true;
+	return sizeof(*st);
+}
+
+static int edu_mig_load_begin(struct mdev_pt_instance *inst)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+
+	em->loaded = false;
+	return 0;
+}
+
+static int edu_mig_load(struct mdev_pt_instance *inst, const void *buf,
+			size_t size)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+	struct device *dev = mdev_pt_instance_dev(inst);
+
+	if (em->loaded || size != sizeof(em->saved)) {
+		dev_err(dev, "edu state: %s record of %zu bytes, expected one of %zu\n",
+			em->loaded ? "another" : "a", size, sizeof(em->saved));
+		return -EINVAL;
+	}
+	memcpy(&em->saved, buf, size);
+	em->loaded = true;
+	return 0;
+}
+
+/* The n whose factorial the device shows as @val, or -1. */
+static int edu_fact_input(u32 val)
+{
+	u32 f = 1;
+	int n;
+
+	for (n = 0; n <= EDU_FACT_MAX_N; n++) {
+		if (f == val)
+			return n;
+		f *= n + 1;
+	}
+	return -1;
+}
+
+/* Have the device compute the factorial that reads @val. */
+static int edu_mig_restore_fact(struct mdev_pt_instance *inst, u32 val)
+{
+	struct device *dev = mdev_pt_instance_dev(inst);
+	int n = edu_fact_input(val);
+	u32 now;
+	int ret;
+
+	if (n < 0) {
+		dev_err(dev, "edu state: factorial %#x is no n! the device can compute\n",
+			val);
+		return -EINVAL;
+	}
+
+	ret = edu_read32(inst, EDU_REG_FACTORIAL, &now);
+	if (ret || now == val)
+		return ret;
+
+	ret = edu_write32(inst, EDU_REG_FACTORIAL, n);
+	if (!ret)
+		ret = edu_mig_wait_idle(inst);
+	if (!ret)
+		ret = edu_read32(inst, EDU_REG_FACTORIAL, &now);
+	if (!ret && now != val) {
+		dev_err(dev, "edu state: computing %d! gave %#x, not %#x\n",
+			n, now, val);
+		ret = -EIO;
+	}
+	return ret;
+}
+
+/* The whole stream arrived: write the state into the device. */
+static int edu_mig_apply(struct edu_mig *em)
+{
+	const struct mdev_pt_edu_mig_state *st = &em->saved;
+	struct mdev_pt_instance *inst = em->inst;
+	int ret;
+
+	ret = edu_mig_wait_idle(inst);
+	if (ret)
+		return ret;
+
+	/* No completion IRQ for the factorial computed here. */
+	ret = edu_write32(inst, EDU_REG_STATUS, 0);
+	if (!ret)
+		ret = edu_mig_restore_fact(inst, le32_to_cpu(st->factorial));
+	if (!ret)
+		ret = edu_write32(inst, EDU_REG_LIVENESS,
+				  ~le32_to_cpu(st->liveness));
+	if (!ret)
+		ret = edu_write32(inst, EDU_REG_IRQ_ACK, ~0U);
+	if (!ret && st->irq_status)
+		ret = edu_write32(inst, EDU_REG_IRQ_RAISE,
+				  le32_to_cpu(st->irq_status));
+	if (!ret)
+		ret = edu_write32(inst, EDU_REG_STATUS,
+				  le32_to_cpu(st->status) & EDU_STATUS_IRQFACT);
+	if (!ret)
+		ret = edu_write64(inst, EDU_REG_DMA_SRC,
+				  le64_to_cpu(st->dma_src));
+	if (!ret)
+		ret = edu_write64(inst, EDU_REG_DMA_DST,
+				  le64_to_cpu(st->dma_dst));
+	if (!ret)
+		ret = edu_write64(inst, EDU_REG_DMA_COUNT,
+				  le64_to_cpu(st->dma_count));
+	if (ret)
+		return ret == -EIO ? edu_mig_io_error(inst, ret) : ret;
+
+	mutex_lock(&em->lock);
+	em->cmd = le64_to_cpu(st->dma_cmd) & ~EDU_DMA_CMD_START;
+	em->cmd_restored = true;
+	mutex_unlock(&em->lock);
+	return 0;
+}
+
+static int edu_mig_load_end(struct mdev_pt_instance *inst, bool complete)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+	bool loaded = em->loaded;
+
+	em->loaded = false;
+	if (!complete)
+		return 0;
+	if (!loaded) {
+		dev_err(mdev_pt_instance_dev(inst), "edu state: the stream has no device state\n");
+		return -EINVAL;
+	}
+	return edu_mig_apply(em);
+}
+
+static void edu_mig_reset(struct mdev_pt_instance *inst)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+
+	em->sent = false;
+	em->loaded = false;
+	mutex_lock(&em->lock);
+	em->cmd_restored = false;
+	mutex_unlock(&em->lock);
+}
+
+const struct mdev_pt_migration_ops mdev_pt_edu_migration_ops = {
+	.stop		= edu_mig_stop,
+	.resume		= edu_mig_resume,
+	.save_begin	= edu_mig_save_begin,
+	.save_pending	= edu_mig_save_pending,
+	.save		= edu_mig_save,
+	.load_begin	= edu_mig_load_begin,
+	.load		= edu_mig_load,
+	.load_end	= edu_mig_load_end,
+	.reset		= edu_mig_reset,
+};
+
+/* The trapped DMA command register (0x98-0x9f). */
+static ssize_t edu_mig_trap_rw(struct mdev_pt_instance *inst,
+			       unsigned int bar, char *buf, size_t count,
+			       u64 offset, bool iswrite)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+	__le64 val;
+	ssize_t ret;
+
+	mutex_lock(&em->lock);
+	if (!iswrite && em->cmd_restored && offset == EDU_REG_DMA_CMD &&
+	    (count == 4 || count == 8)) {
+		val = cpu_to_le64(em->cmd);
+		memcpy(buf, &val, count);
+		ret = count;
+		goto out_unlock;
+	}
+
+	ret = mdev_pt_bar_rw(inst, bar, buf, count, offset, iswrite);
+	/* A start command replaces the whole register in the device. */
+	if (ret > 0 && iswrite && offset == EDU_REG_DMA_CMD &&
+	    (buf[0] & EDU_DMA_CMD_START))
+		em->cmd_restored = false;
+out_unlock:
+	mutex_unlock(&em->lock);
+	return ret;
+}
+
+static int edu_mig_create(struct mdev_pt_instance *inst)
+{
+	struct edu_mig *em;
+
+	em = kzalloc(sizeof(*em), GFP_KERNEL);
+	if (!em)
+		return -ENOMEM;
+	em->inst = inst;
+	mutex_init(&em->lock);
+	mdev_pt_set_drvdata(inst, em);
+	return 0;
+}
+
+static void edu_mig_destroy(struct mdev_pt_instance *inst)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+
+	mutex_destroy(&em->lock);
+	kfree(em);
+}
+
+const struct mdev_pt_type_ops mdev_pt_edu_mig_type_ops = {
+	.create		= edu_mig_create,
+	.destroy	= edu_mig_destroy,
+	.trap_rw	= edu_mig_trap_rw,
+};
