@@ -9,6 +9,7 @@
 #   make lint            checkpatch --strict and sparse (C=2) on both kernels
 #   make check           build everything and run the suite in the VM test bed
 #   make demo            show the product working in the VM test bed
+#   make bench-vfio      benchmark mdev-pt against vfio-pci in the VM test bed
 #   make clean
 
 TOP		:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -37,7 +38,7 @@ CHECKPATCH	:= $(TOOLS_DIR)/scripts/checkpatch.pl
 KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_SAMPLE_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
 .PHONY: all modules tests lint checkpatch sparse setup check demo clean \
-	ksft-headers
+	ksft-headers bench-vfio
 
 all: modules tests
 
@@ -73,6 +74,7 @@ $(KSFT_DIR)/.stamp $(TOOLS_DIR)/.stamp: $(LINUX_SOURCE)
 ksft-headers: $(KSFT_DIR)/.stamp
 
 include tests/tests.mk
+include bench/vfio/bench.mk
 
 CHECKPATCH_FILES = $(shell cd $(TOP) && git ls-files -co --exclude-standard \
 	'*.c' '*.h' | grep -v '^build/')
