@@ -9,8 +9,10 @@
 #   make lint            checkpatch --strict and sparse (C=2) on both kernels
 #   make check           build everything and run the suite in the VM test bed
 #   make demo            show the product working in the VM test bed
-#   make bench           migration benchmarks in the VM test bed, both kernels
-#                        (results in bench/results/; not part of make check)
+#   make bench           both benchmarks below, in the VM test bed (not part of
+#                        make check; results in bench/results/)
+#   make bench-mig       migration stop-copy throughput, both kernels
+#   make bench-vfio      mdev-pt against vfio-pci, both kernels
 #   make clean
 
 TOP		:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -38,8 +40,8 @@ CHECKPATCH	:= $(TOOLS_DIR)/scripts/checkpatch.pl
 
 KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_VFIO_MDEV_PT_MOCK=m CONFIG_SAMPLE_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules tests lint checkpatch sparse setup check demo bench clean \
-	ksft-headers
+.PHONY: all modules tests lint checkpatch sparse setup check demo bench \
+	bench-mig bench-vfio clean ksft-headers
 
 all: modules tests
 
@@ -75,6 +77,7 @@ $(KSFT_DIR)/.stamp $(TOOLS_DIR)/.stamp: $(LINUX_SOURCE)
 ksft-headers: $(KSFT_DIR)/.stamp
 
 include tests/tests.mk
+include bench/vfio/bench.mk
 
 CHECKPATCH_FILES = $(shell cd $(TOP) && git ls-files -co --exclude-standard \
 	'*.c' '*.h' | grep -v '^build/')
@@ -101,7 +104,9 @@ check:
 demo:
 	$(TOP)/scripts/demo
 
-bench: modules tests $(BENCH_PROGS)
+bench: bench-mig bench-vfio
+
+bench-mig: modules tests $(BENCH_PROGS)
 	$(TOP)/bench/bench.sh
 
 clean:

@@ -1,0 +1,212 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Runs inside the VM test bed (bench/vfio/run starts it): the vfio-pci
+# comparison benchmark of bench/vfio/README.md on the first edu device and
+# the NVMe PF's VFs.  The report goes to stdout, progress and the benchmark
+# program's TAP output to stderr.
+#
+# MDEVPT_BENCH_ITERS, MDEVPT_BENCH_OPEN_ITERS: iterations (vfio_bench.c);
+# MDEVPT_BENCH_ROUNDS: rounds over the three edu set-ups (default 3);
+# MDEVPT_BENCH_SCALE: the N of the scale runs (default "1 4 16 32" and all
+# VFs the test bed offers, MDEVPT_VM_NVME_VFS).
+
+. "$(dirname "$0")/../../tests/lib/common.sh"
+
+BENCH=$TOP/build/bench/vfio_bench
+PASSTHROUGH=mdev_pt-passthrough
+AUDITED=mdev_pt-edu-audited
+RAW=$(mktemp)
+EDU=$(edu_bdfs | head -n 1)
+ROUNDS=${MDEVPT_BENCH_ROUNDS:-3}
+
+die()
+{
+	echo "bench: $*" >&2
+	exit 1
+}
+
+log()
+{
+	echo "bench: $*" >&2
+}
+
+# bench CONFIG VAR=VALUE... -- ARGS...: run the program, keep its results
+# as "CONFIG METRIC VALUE UNIT [SAMPLES]" in $RAW.
+bench()
+{
+	local config=$1 vars=() out rc
+
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	shift
+	out=$(env "${vars[@]}" "$BENCH" "$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep -v '^BENCH ' >&2
+	printf '%s\n' "$out" | sed -n "s/^BENCH /$config /p" >> "$RAW"
+	[ $rc -eq 0 ] || die "$config: vfio_bench $* failed"
+}
+
+[ -x "$BENCH" ] || die "$BENCH missing: run make"
+[ -n "$EDU" ] || die "no edu device"
+modprobe vfio-pci || die "modprobe vfio-pci"
+modprobe mdev_pt || die "modprobe mdev_pt"
+modprobe mdev_pt_edu || die "modprobe mdev_pt_edu"
+
+# --- the edu device: vfio-pci, then an instance of each type --------------
+
+# One round of every edu measurement on each of the three.
+edu_round()
+{
+	local type uuid trapped
+
+	pci_bind "$EDU" vfio-pci || die "bind $EDU to vfio-pci"
+	bench vfio-pci MDEVPT_BDF="$EDU" -- -f dev
+	pci_unbind "$EDU"
+	echo vfio-pci > "/sys/bus/pci/devices/$EDU/driver_override"
+	bench vfio-pci MDEVPT_BENCH_BDF="$EDU" -- -t lifecycle
+	pci_unbind "$EDU"
+
+	for type in "$PASSTHROUGH" "$AUDITED"; do
+		pt_bind "$EDU" || die "bind $EDU to mdev_pt"
+		uuid=$(new_uuid)
+		echo "$uuid" > "$(type_dir "$EDU" "$type")/create" ||
+			die "create $type"
+		trapped=0
+		[ "$type" = "$AUDITED" ] && trapped=1
+		bench "$type" MDEVPT_UUID="$uuid" MDEVPT_SYSFS_BDF="$EDU" \
+			MDEVPT_BENCH_TRAPPED=$trapped -- -f dev
+		echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
+		bench "$type" MDEVPT_BENCH_BDF="$EDU" MDEVPT_BENCH_TYPE="$type" \
+			-- -t lifecycle
+		pci_unbind "$EDU"
+	done
+}
+
+# Rounds interleave the three, so that a busy host (other VMs on the same
+# cores slow TCG down for seconds) does not land on one of them only.
+for round in $(seq "$ROUNDS"); do
+	log "edu round $round of $ROUNDS on $EDU"
+	edu_round
+done
+
+# --- the NVMe VFs: bind N, create N ----------------------------------------
+
+nvfs=${MDEVPT_VM_NVME_VFS:-8}
+log "enabling $nvfs NVMe VFs"
+vfs=$(vm_nvme_enable_vfs "$nvfs" | xargs) || die "enable $nvfs VFs"
+scale=${MDEVPT_BENCH_SCALE:-$(for n in 1 4 16 32 "$nvfs"; do
+	[ "$n" -le "$nvfs" ] && echo "$n"; done | sort -nu | xargs)}
+# Warm-up (not reported): the first binds of a boot allocate caches.
+MDEVPT_BENCH_SCALE=$nvfs MDEVPT_BENCH_DRIVER=vfio-pci MDEVPT_BENCH_VFS="$vfs" \
+	"$BENCH" -t scale > /dev/null 2>&1
+MDEVPT_BENCH_SCALE=$nvfs MDEVPT_BENCH_DRIVER=mdev_pt MDEVPT_BENCH_VFS="$vfs" \
+	MDEVPT_BENCH_TYPE=$PASSTHROUGH "$BENCH" -t scale > /dev/null 2>&1
+log "scale N = $scale"
+bench vfio-pci MDEVPT_BENCH_SCALE="$scale" MDEVPT_BENCH_DRIVER=vfio-pci \
+	MDEVPT_BENCH_VFS="$vfs" -- -t scale
+bench "$PASSTHROUGH" MDEVPT_BENCH_SCALE="$scale" MDEVPT_BENCH_DRIVER=mdev_pt \
+	MDEVPT_BENCH_TYPE=$PASSTHROUGH MDEVPT_BENCH_VFS="$vfs" -- -t scale
+# The same without the plugin autoload: request_module() in mdev_pt's probe
+# runs modprobe in user space, which returns at once on an empty path.
+modprobe_path=$(cat /proc/sys/kernel/modprobe)
+echo > /proc/sys/kernel/modprobe
+bench nomodprobe MDEVPT_BENCH_SCALE="$scale" MDEVPT_BENCH_DRIVER=mdev_pt \
+	MDEVPT_BENCH_TYPE=$PASSTHROUGH MDEVPT_BENCH_VFS="$vfs" -- -t scale
+echo "$modprobe_path" > /proc/sys/kernel/modprobe
+vm_nvme_enable_vfs 0 > /dev/null
+
+if vm_kernel_trouble > /dev/null; then
+	vm_kernel_trouble | sed 's/^/bench: dmesg: /' >&2
+	die "kernel trouble during the benchmark"
+fi
+
+# --- the report ---------------------------------------------------------------
+
+cat <<EOF
+mdev-pt vs vfio-pci benchmark (bench/vfio/README.md tells how to read it)
+date:    $(date -u '+%Y-%m-%d %H:%M UTC')
+kernel:  $(uname -r)
+machine: QEMU TCG guest ($(nproc) vCPUs): absolute times mean little, ratios do
+device:  edu $EDU; NVMe VFs: $nvfs
+iters:   latency ${MDEVPT_BENCH_ITERS:-2000}, open/lifecycle ${MDEVPT_BENCH_OPEN_ITERS:-30} per round, $ROUNDS rounds
+         (each edu value: the median of the rounds' medians)
+
+EOF
+
+awk -v pt="$PASSTHROUGH" -v au="$AUDITED" '
+function us(v) { return v < 0 ? "n/a" : sprintf("%.1f", v / 1000) }
+function ratio(v, base) {
+	return (v < 0 || base <= 0 || v == "") ? "-" : sprintf("%.2fx", v / base)
+}
+function cell(c, m) { return (c SUBSEP m) in val ? val[c, m] : "" }
+{ k = $1 SUBSEP $2; all[k] = (k in all ? all[k] " " : "") $3 }
+END {
+	# The median of the values a key got over the rounds.
+	for (k in all) {
+		n = split(all[k], v, " ")
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+			}
+		val[k] = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	split("config_read bar0_pread bar0_pread_trap_shadow bar0_pread_trap_dev " \
+	      "bar0_mmap_read msi_roundtrip msi_roundtrip_xcpu device_open device_close " \
+	      "lifecycle_up lifecycle_open lifecycle_close lifecycle_down " \
+	      "lifecycle_total", lat, " ")
+	printf "Latency, median in microseconds (ratio to vfio-pci)\n"
+	printf "%-24s %10s %10s %8s %10s %8s\n", "metric", "vfio-pci",
+	       "pt", "pt/vfio", "audited", "au/vfio"
+	for (i = 1; i in lat; i++) {
+		m = lat[i]; b = cell("vfio-pci", m); p = cell(pt, m); a = cell(au, m)
+		if (b == "" && p == "" && a == "")
+			continue
+		base = m ~ /trap/ ? cell("vfio-pci", "bar0_pread") : b
+		printf "%-24s %10s %10s %8s %10s %8s\n", m,
+		       b == "" ? "-" : us(b), p == "" ? "-" : us(p), ratio(p, base),
+		       a == "" ? "-" : us(a), ratio(a, base)
+	}
+
+	printf "\nScale: NVMe VFs, time per function (total / N), microseconds\n"
+	printf "%5s %10s %10s %8s %10s %10s %10s %8s %10s %8s\n", "N", "vfio bind",
+	       "pt bind", "pt/vfio", "pt create", "pt b+c", "vfio unb", "pt unb",
+	       "pt bind*", "pt*/vfio"
+	for (n = 1; n <= 1024; n++) {
+		m = "scale_bind_n" n
+		if (cell("vfio-pci", m) == "" && cell(pt, m) == "")
+			continue
+		b = cell("vfio-pci", m); p = cell(pt, m)
+		c = cell(pt, "scale_create_n" n)
+		q = cell("nomodprobe", m)
+		printf "%5d %10s %10s %8s %10s %10s %10s %8s %10s %8s\n", n, us(b),
+		       us(p), ratio(p, b), us(c), us(p + c),
+		       us(cell("vfio-pci", "scale_unbind_n" n)),
+		       us(cell(pt, "scale_unbind_n" n)), q == "" ? "-" : us(q),
+		       ratio(q, b)
+		last = n
+	}
+
+	printf "(* with /proc/sys/kernel/modprobe empty: no plugin autoload)\n"
+	printf "\nMemory (N = %d): slab bytes per function / instance\n", last
+	printf "%-28s %14s %14s\n", "what", "slabinfo objs", "meminfo Slab"
+	printf "%-28s %14s %14s\n", "vfio-pci bind, per function",
+	       cell("vfio-pci", "scale_bind_n" last "_slab_objs"),
+	       cell("vfio-pci", "scale_bind_n" last "_slab_pages")
+	printf "%-28s %14s %14s\n", "mdev_pt bind, per function",
+	       cell(pt, "scale_bind_n" last "_slab_objs"),
+	       cell(pt, "scale_bind_n" last "_slab_pages")
+	printf "%-28s %14s %14s\n", "mdev_pt bind*, per function",
+	       cell("nomodprobe", "scale_bind_n" last "_slab_objs"),
+	       cell("nomodprobe", "scale_bind_n" last "_slab_pages")
+	printf "%-28s %14s %14s\n", "mdev_pt create, per instance",
+	       cell(pt, "scale_create_n" last "_slab_objs"),
+	       cell(pt, "scale_create_n" last "_slab_pages")
+}' "$RAW"
+
+printf '\nRaw results (config metric value unit samples):\n'
+cat "$RAW"
+rm -f "$RAW"
