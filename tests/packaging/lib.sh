@@ -7,8 +7,6 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PKG=$TOP/build/pkg
-# The modules a user gets: every module the tree builds but the test ones.
-USER_MODULES="mdev_pt mdev_pt_edu mdev_pt_sample"
 # A module alias of each plugin, as mdev_pt requests it for the test bed's
 # functions (edu 1234:11e8; NVMe class 01/08), and the plugin it must load.
 ALIASES="mdev_pt:v00001234d000011E8sv00001AF4sd00001100bc00scFF=mdev_pt_edu
@@ -37,19 +35,31 @@ kernels()
 	done
 }
 
+# user_modules REL: the modules a user gets, sorted on one line: every
+# module 'make' built for REL (build/REL) but the test modules.  A module
+# added to the tree but not to dkms.conf fails the DKMS check.
+user_modules()
+{
+	find "$TOP/build/$1" -name '*.ko' -not -path '*/tests/modules/*' -printf '%f\n' |
+		sed 's/\.ko$//' | sort | xargs
+}
+
 # check_tree ROOT REL DIR: ROOT/lib/modules/REL/DIR holds exactly the user
 # modules, built for REL, and modprobe -d ROOT resolves each plugin alias.
 check_tree()
 {
 	local root=$1 rel=$2 dir=$1/lib/modules/$2/$3 m f got a want
+	local mods
 
+	mods=$(user_modules "$rel")
+	[ -n "$mods" ] || { not_ok "$rel: no modules in build/$rel: run make first"; return; }
 	got=$(find "$dir" -name '*.ko*' -printf '%f\n' | sed 's/\.ko.*//' | sort | xargs)
-	if [ "$got" = "$USER_MODULES" ]; then
+	if [ "$got" = "$mods" ]; then
 		ok "$rel: $3 holds $got"
 	else
-		not_ok "$rel: $3 holds '$got', expected '$USER_MODULES'"
+		not_ok "$rel: $3 holds '$got', expected '$mods'"
 	fi
-	for m in $USER_MODULES; do
+	for m in $mods; do
 		f=$(find "$dir" -name "$m.ko*" | head -n 1)
 		[ -n "$f" ] || continue
 		got=$(modinfo -F vermagic "$f" | awk '{ print $1 }')
