@@ -309,55 +309,41 @@ test_bad_busy_function_and_duplicate_uuid()
 	expect_eq available 1 "$(avail "$EDU2" mdev_pt-passthrough)"
 }
 
-# Two mdevctl starts racing for one function: exactly one wins.  The loser
-# either saw available_instances 0, or lost at the create write, where the
-# user sees only the errno: it must be EUSERS, and the kernel log must name
-# the instance that holds the function.  A pre-start callout (it runs just
-# before mdevctl reads available_instances) holds both until both are
-# there, so that they often get as far as the create write.
-test_bad_racing_starts()
+# The function gets busy between mdevctl's available_instances check and
+# its create write: the user sees only the errno, which must be EUSERS, and
+# the kernel log names the instance that holds the function.  strace holds
+# mdevctl at the entry of that write while another instance is created.
+test_bad_create_refused_errno_and_log()
 {
-	local round u v pid won lost_write=0
+	local u v create pid mpid i nr fd
 
 	start
-	cat > "$CALLOUTS/zz-barrier" <<'EOC'
-#!/bin/bash
-[[ "$*" == *"-e pre -a start"* ]] || exit 2
-touch "/tmp/barrier/$$"
-for i in $(seq 100); do
-	[ "$(ls /tmp/barrier | wc -l)" -ge 2 ] && exit 2
-	sleep 0.02
-done
-exit 2
-EOC
-	chmod +x "$CALLOUTS/zz-barrier"
-	for round in 1 2 3 4; do
-		rm -rf /tmp/barrier
-		mkdir /tmp/barrier
-		u=$(new_uuid)
-		v=$(new_uuid)
+	u=$(new_uuid)
+	v=$(new_uuid)
+	create=$(type_dir "$EDU1" $EDU_PT)/create
+	strace -f -qq -o /dev/null -P "$(readlink -f "$create")" -e trace=write \
+		-e inject=write:delay_enter=5000000 \
 		mdevctl start -u "$u" -p "$EDU1" -t $EDU_PT > /tmp/u.out 2>&1 &
-		pid=$!
-		mdevctl start -u "$v" -p "$EDU1" -t mdev_pt-passthrough > /tmp/v.out 2>&1
-		wait $pid
-		won=$(for x in "$u" "$v"; do [ -e "/sys/bus/mdev/devices/$x" ] && echo "$x"; done)
-		[ "$(echo "$won" | wc -w)" = 1 ] || fail "round $round: instances: $won"
-		for x in u v; do
-			grep -q . /tmp/$x.out || continue
-			sed "s/^/  round $round: /" /tmp/$x.out
-			if grep -q "os error" /tmp/$x.out; then
-				grep -q "Too many users (os error 87)" /tmp/$x.out ||
-					fail "create refused with another errno"
-				dmesg | grep -q "$won" || fail "kernel log does not name $won"
-				lost_write=$((lost_write + 1))
-			else
-				grep -Eq "No available instances|Device already exists" /tmp/$x.out ||
-					fail "unexpected error"
-			fi
-		done
-		echo 1 > "/sys/bus/mdev/devices/$won/remove"
+	pid=$!
+	# mdevctl (strace's child) inside its write to create.
+	mpid=
+	for i in $(seq 100); do
+		[ -n "$mpid" ] || mpid=$(pgrep -P $pid -x mdevctl)
+		if [ -n "$mpid" ] && read -r nr fd _ < "/proc/$mpid/syscall" &&
+			[ "$nr" = 1 ] &&
+			[ "$(readlink "/proc/$mpid/fd/$((fd))")" = "$(readlink -f "$create")" ]; then
+			break
+		fi
+		sleep 0.1
 	done
-	echo "lost at the create write: $lost_write of 4"
+	[ "$i" -lt 100 ] || { wait $pid; fail "mdevctl never wrote create: $(cat /tmp/u.out)"; }
+	expect_write "$(type_dir "$EDU1" mdev_pt-passthrough)/create" "$v" OK
+	wait $pid && fail "mdevctl start succeeded"
+	sed 's/^/  /' /tmp/u.out
+	grep -q "Too many users (os error 87)" /tmp/u.out || fail "not EUSERS"
+	has_instance "$v"
+	no_instance "$u"
+	dmesg_has "$u: .*already serves instance $v"
 }
 
 run_tests "$@"
