@@ -7,6 +7,9 @@
 #   make W=1             extra compiler warnings (passed to Kbuild)
 #   make tests           build the user-space test programs
 #   make lint            checkpatch --strict and sparse (C=2) on both kernels
+#   make install         build and install the modules for the running kernel
+#                        (KRELEASE_RUN=, INSTALL_MOD_PATH=; SIGN=y to sign)
+#   make dkms-source     copy the module sources to $(DKMS_SOURCE_TREE)/mdev-pt-<version>
 #   make check           build everything and run the suite in the VM test bed
 #   make demo            show the product working in the VM test bed
 #   make bench           both benchmarks below, in the VM test bed (not part of
@@ -41,7 +44,7 @@ CHECKPATCH	:= $(TOOLS_DIR)/scripts/checkpatch.pl
 KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_VFIO_MDEV_PT_MOCK=m CONFIG_SAMPLE_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
 .PHONY: all modules tests lint checkpatch sparse setup check demo bench \
-	bench-mig bench-vfio clean ksft-headers
+	bench-mig bench-vfio clean ksft-headers install dkms-source
 
 all: modules tests
 
@@ -57,6 +60,34 @@ modules:
 		echo "  MODULES $$rel"; \
 		$(MAKE) -C $$kdir M=$$out $(KBUILD_ARGS) modules; \
 	done
+
+# Installing: the modules a user gets (no test modules), from a tree of
+# their own, into /lib/modules/<release>/updates/mdev-pt, then depmod so
+# that modprobe finds them and the plugins' aliases.
+VERSION		:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
+INST_SRC	:= drivers include samples Kbuild
+KRELEASE_RUN	?= $(shell uname -r)
+INST_KDIR	?= /lib/modules/$(KRELEASE_RUN)/build
+DKMS_SOURCE_TREE ?= /usr/src
+
+install:
+	@test -d "$(INST_KDIR)" || { echo "no kernel build tree $(INST_KDIR):" \
+		"install the headers of $(KRELEASE_RUN) or set KRELEASE_RUN=" >&2; exit 1; }
+	@set -e; out=$(BUILD)/install/$(KRELEASE_RUN); \
+	rm -rf $$out; mkdir -p $$out; \
+	cd $(TOP) && cp -r --parents $(INST_SRC) $$out/; \
+	$(MAKE) -C $(INST_KDIR) M=$$out $(KBUILD_ARGS) MDEV_PT_TEST_MODULES=n modules; \
+	$(MAKE) -C $(INST_KDIR) M=$$out MDEV_PT_TEST_MODULES=n \
+		INSTALL_MOD_DIR=updates/mdev-pt CONFIG_MODULE_SIG_ALL=$(SIGN) \
+		$(if $(INSTALL_MOD_PATH),INSTALL_MOD_PATH=$(abspath $(INSTALL_MOD_PATH))) \
+		modules_install; \
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(abspath $(INSTALL_MOD_PATH))) $(KRELEASE_RUN)
+
+dkms-source:
+	@test -n "$(VERSION)" || { echo "no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
+	rm -rf $(DKMS_SOURCE_TREE)/mdev-pt-$(VERSION)
+	mkdir -p $(DKMS_SOURCE_TREE)/mdev-pt-$(VERSION)
+	cd $(TOP) && cp -r --parents $(INST_SRC) dkms.conf $(DKMS_SOURCE_TREE)/mdev-pt-$(VERSION)/
 
 # kselftest harness, checkpatch and friends come from the Debian kernel
 # source package; they are extracted, never copied into the tree.

@@ -11,7 +11,9 @@ PKGS="
 	sparse
 	qemu-system-x86 qemu-utils
 	busybox-static socat uuid-runtime
-	mdevctl
+	mdevctl udev systemd dbus
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+	dkms strace
 	perl python3
 "
 
