@@ -11,6 +11,10 @@
 #                        (KRELEASE_RUN=, INSTALL_MOD_PATH=; SIGN=y to sign)
 #   make dkms-source     copy the module sources to $(DKMS_SOURCE_TREE)/mdev-pt-<version>
 #   make check           build everything and run the suite in the VM test bed
+#   make check-debug     the suite on the debug kernel (KASAN, lockdep,
+#                        kmemleak...), failing on any report; builds the
+#                        kernel first (about 30 min, cached)
+#   make debug-kernel    only build the debug kernel (cached)
 #   make demo            show the product working in the VM test bed
 #   make bench           both benchmarks below, in the VM test bed (not part of
 #                        make check; results in bench/results/)
@@ -44,7 +48,8 @@ CHECKPATCH	:= $(TOOLS_DIR)/scripts/checkpatch.pl
 KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_VFIO_MDEV_PT_MOCK=m CONFIG_SAMPLE_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
 .PHONY: all modules tests lint checkpatch sparse setup check demo bench \
-	bench-mig bench-vfio clean ksft-headers install dkms-source
+	bench-mig bench-vfio clean ksft-headers install dkms-source \
+	debug-kernel check-debug
 
 all: modules tests
 
@@ -139,6 +144,20 @@ bench: bench-mig bench-vfio
 
 bench-mig: modules tests $(BENCH_PROGS)
 	$(TOP)/bench/bench.sh
+
+# The debug kernel: 6.12 with the kernel's checkers, see tests/vm/README.md.
+# Its build is niced: it must not slow down VMs running beside it.
+DEBUG_KERNEL	:= $(TOP)/scripts/build-debug-kernel.sh
+# tests/vm/run's limit for the suite on it (the build is not counted).
+DEBUG_TIMEOUT	?= 3600
+
+debug-kernel:
+	nice -n 19 $(DEBUG_KERNEL) >/dev/null
+
+check-debug: debug-kernel tests
+	$(MAKE) -C $(TOP) KDIR=$$($(DEBUG_KERNEL) --dir)/build modules
+	cd $(TOP) && tests/vm/run --kernel debug --timeout $(DEBUG_TIMEOUT) -- \
+		tests/debug-suite
 
 clean:
 	rm -rf $(BUILD)
