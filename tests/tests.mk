@@ -6,7 +6,8 @@ TEST_CFLAGS	:= -O2 -g -Wall -Wextra -Werror -I$(KSFT_DIR) -D_GNU_SOURCE
 TEST_PROGS	:= $(patsubst $(TOP)/tests/vfio/%.c,$(BUILD)/tests/%, \
 			$(wildcard $(TOP)/tests/vfio/*_test.c)) \
 		   $(patsubst $(TOP)/tests/tools/%.c,$(BUILD)/tests/%, \
-			$(wildcard $(TOP)/tests/tools/*.c))
+			$(wildcard $(TOP)/tests/tools/*.c)) \
+		   $(BUILD)/tests/mdev_pt_fuzz
 
 tests: $(TEST_PROGS)
 
@@ -16,5 +17,10 @@ $(BUILD)/tests/%: $(TOP)/tests/vfio/%.c $(wildcard $(TOP)/tests/vfio/*.h) \
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 $(BUILD)/tests/%: $(TOP)/tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/mdev_pt_fuzz: $(TOP)/tests/fuzz/mdev_pt_fuzz.c \
+		$(TOP)/include/uapi/linux/mdev_pt.h $(TOP)/tests/vfio/edu_regs.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
