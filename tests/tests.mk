@@ -7,7 +7,7 @@ TEST_PROGS	:= $(patsubst $(TOP)/tests/vfio/%.c,$(BUILD)/tests/%, \
 			$(wildcard $(TOP)/tests/vfio/*_test.c)) \
 		   $(patsubst $(TOP)/tests/tools/%.c,$(BUILD)/tests/%, \
 			$(wildcard $(TOP)/tests/tools/*.c)) \
-		   $(BUILD)/tests/mdev_pt_fuzz
+		   $(BUILD)/tests/mdev_pt_fuzz $(BUILD)/tests/mdev_pt_stress
 
 tests: $(TEST_PROGS)
 
@@ -22,5 +22,9 @@ $(BUILD)/tests/%: $(TOP)/tests/tools/%.c
 
 $(BUILD)/tests/mdev_pt_fuzz: $(TOP)/tests/fuzz/mdev_pt_fuzz.c \
 		$(TOP)/include/uapi/linux/mdev_pt.h $(TOP)/tests/vfio/edu_regs.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/mdev_pt_stress: $(TOP)/tests/stress/mdev_pt_stress.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
