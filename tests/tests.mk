@@ -8,7 +8,8 @@ TEST_PROGS	:= $(patsubst $(TOP)/tests/vfio/%.c,$(BUILD)/tests/%, \
 		   $(patsubst $(TOP)/tests/tools/%.c,$(BUILD)/tests/%, \
 			$(wildcard $(TOP)/tests/tools/*.c)) \
 		   $(patsubst $(TOP)/tests/migration/%.c,$(BUILD)/tests/%, \
-			$(wildcard $(TOP)/tests/migration/*_test.c))
+			$(wildcard $(TOP)/tests/migration/*_test.c)) \
+		   $(BUILD)/tests/mdev_pt_fuzz $(BUILD)/tests/mdev_pt_stress
 BENCH_PROGS	:= $(patsubst $(TOP)/bench/%.c,$(BUILD)/bench/%, \
 			$(wildcard $(TOP)/bench/*.c))
 
@@ -32,5 +33,14 @@ $(BUILD)/bench/%: $(TOP)/bench/%.c \
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 $(BUILD)/tests/%: $(TOP)/tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/mdev_pt_fuzz: $(TOP)/tests/fuzz/mdev_pt_fuzz.c \
+		$(TOP)/include/uapi/linux/mdev_pt.h $(TOP)/tests/vfio/edu_regs.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/mdev_pt_stress: $(TOP)/tests/stress/mdev_pt_stress.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
