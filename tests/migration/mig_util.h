@@ -46,29 +46,6 @@ struct vfio_device_feature_mig_data_size {
 #define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
 #endif
 
-/* The stream format of the contract, for as long as the uAPI lacks it. */
-#ifndef MDEV_PT_MIG_MAGIC
-struct mdev_pt_mig_record {
-	__le32 tag;
-	__le32 crc32;
-	__le64 length;
-};
-
-struct mdev_pt_mig_header {
-	__le32 magic;
-	__le16 major;
-	__le16 minor;
-};
-
-#define MDEV_PT_MIG_MAGIC		0x5450444d
-#define MDEV_PT_MIG_TAG_HEADER		1
-#define MDEV_PT_MIG_TAG_TYPE		2
-#define MDEV_PT_MIG_TAG_COMPAT		3
-#define MDEV_PT_MIG_TAG_DATA		4
-#define MDEV_PT_MIG_TAG_END		5
-#define MDEV_PT_MIG_TAG_OPTIONAL	(1u << 31)
-#endif
-
 /* --- small things --------------------------------------------------------- */
 
 static inline uint32_t crc32_zlib(const void *buf, size_t len)
