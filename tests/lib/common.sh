@@ -151,3 +151,32 @@ run_tests()
 	done
 	[ $failed -eq 0 ]
 }
+
+# For programs that run as one sequence of steps instead of run_tests'
+# independent test_ functions: result NAME COMMAND... prints one TAP line
+# for COMMAND's success (its output as diagnostics when it fails) and
+# remembers a failure in $status; bail MESSAGE ends the program with a
+# failing line.  End such a program with "exit $status".
+n=0
+status=0
+
+result()
+{
+	local name=$1 out
+
+	shift
+	n=$((n + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $n $name"
+	else
+		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+		echo "not ok $n $name"
+		status=1
+	fi
+}
+
+bail()
+{
+	echo "not ok $((n + 1)) $*"
+	exit 1
+}

@@ -15,8 +15,6 @@ PF=$(nvme_pf_bdf)
 PFDIR=/sys/bus/pci/devices/$PF
 VIRT_MGMT=$TOP/tests/passthrough/nvme_virt_mgmt.py
 NVFS=4
-n=0
-status=0
 VF=
 UUID=
 
@@ -28,28 +26,6 @@ cleanup()
 	[ -n "$PF" ] && echo 0 > "$PFDIR/sriov_numvfs"
 }
 trap cleanup EXIT
-
-# result NAME COMMAND...: one TAP line for COMMAND's success.
-result()
-{
-	local name=$1 out
-
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n $name"
-	else
-		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
-		echo "not ok $n $name"
-		status=1
-	fi
-}
-
-bail()
-{
-	echo "not ok $((n + 1)) $*"
-	exit 1
-}
 
 # The PF's controller, once the nvme driver has it live.
 nvme_ctrl()

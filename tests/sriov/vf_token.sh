@@ -13,30 +13,6 @@
 
 PF=$(nvme_pf_bdf)
 PFDIR=/sys/bus/pci/devices/$PF
-n=0
-status=0
-
-# result NAME COMMAND...: one TAP line for COMMAND's success.
-result()
-{
-	local name=$1 out
-
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n $name"
-	else
-		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
-		echo "not ok $n $name"
-		status=1
-	fi
-}
-
-bail()
-{
-	echo "not ok $((n + 1)) $*"
-	exit 1
-}
 
 cleanup()
 {
