@@ -9,7 +9,8 @@ TEST_PROGS	:= $(patsubst $(TOP)/tests/vfio/%.c,$(BUILD)/tests/%, \
 			$(wildcard $(TOP)/tests/tools/*.c)) \
 		   $(patsubst $(TOP)/tests/migration/%.c,$(BUILD)/tests/%, \
 			$(wildcard $(TOP)/tests/migration/*_test.c)) \
-		   $(BUILD)/tests/mdev_pt_fuzz $(BUILD)/tests/mdev_pt_stress
+		   $(BUILD)/tests/mdev_pt_fuzz $(BUILD)/tests/mdev_pt_stress \
+		   $(BUILD)/tests/mdev_pt_failnth
 BENCH_PROGS	:= $(patsubst $(TOP)/bench/%.c,$(BUILD)/bench/%, \
 			$(wildcard $(TOP)/bench/*.c))
 
@@ -42,5 +43,9 @@ $(BUILD)/tests/mdev_pt_fuzz: $(TOP)/tests/fuzz/mdev_pt_fuzz.c \
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 $(BUILD)/tests/mdev_pt_stress: $(TOP)/tests/stress/mdev_pt_stress.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/mdev_pt_failnth: $(TOP)/tests/failnth/mdev_pt_failnth.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
