@@ -68,50 +68,48 @@ struct edu_mig {
 	bool loaded;
 };
 
+/* One access to the edu BAR, also while user space has decoding off. */
+static int edu_bar_rw(struct mdev_pt_instance *inst, u64 reg, void *buf,
+		      size_t count, bool is_write)
+{
+	ssize_t ret;
+
+	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, buf, count, reg, is_write);
+	return ret < 0 ? ret : 0;
+}
+
 static int edu_read32(struct mdev_pt_instance *inst, u64 reg, u32 *val)
 {
 	__le32 v;
-	ssize_t ret;
+	int ret = edu_bar_rw(inst, reg, &v, sizeof(v), false);
 
-	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
-				      reg, false);
-	if (ret < 0)
-		return ret;
-	*val = le32_to_cpu(v);
-	return 0;
+	if (!ret)
+		*val = le32_to_cpu(v);
+	return ret;
 }
 
 static int edu_write32(struct mdev_pt_instance *inst, u64 reg, u32 val)
 {
 	__le32 v = cpu_to_le32(val);
-	ssize_t ret;
 
-	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
-				      reg, true);
-	return ret < 0 ? ret : 0;
+	return edu_bar_rw(inst, reg, &v, sizeof(v), true);
 }
 
 static int edu_read64(struct mdev_pt_instance *inst, u64 reg, u64 *val)
 {
 	__le64 v;
-	ssize_t ret;
+	int ret = edu_bar_rw(inst, reg, &v, sizeof(v), false);
 
-	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
-				      reg, false);
-	if (ret < 0)
-		return ret;
-	*val = le64_to_cpu(v);
-	return 0;
+	if (!ret)
+		*val = le64_to_cpu(v);
+	return ret;
 }
 
 static int edu_write64(struct mdev_pt_instance *inst, u64 reg, u64 val)
 {
 	__le64 v = cpu_to_le64(val);
-	ssize_t ret;
 
-	ret = mdev_pt_bar_rw_decoding(inst, EDU_BAR, &v, sizeof(v),
-				      reg, true);
-	return ret < 0 ? ret : 0;
+	return edu_bar_rw(inst, reg, &v, sizeof(v), true);
 }
 
 static int edu_mig_io_error(struct mdev_pt_instance *inst, int ret)
