@@ -219,7 +219,7 @@ TEST_F_TIMEOUT(bench, stop_copy, 3000)
 	for (tok = strtok_r(list, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save)) {
 		mib = strtoul(tok, NULL, 0);
-		new_uuid(uuid, sizeof(uuid));
+		ASSERT_EQ(0, new_uuid(uuid, sizeof(uuid)));
 		ret = mdev_create(vf, MOCK_MIG_TYPE, uuid);
 		ASSERT_EQ(0, ret) TH_LOG("create on %s: %s", vf, strerror(-ret));
 		snprintf(val, sizeof(val), "%lu", mib * MIB);

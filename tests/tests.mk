@@ -17,18 +17,21 @@ BENCH_PROGS	:= $(patsubst $(TOP)/bench/%.c,$(BUILD)/bench/%, \
 tests: $(TEST_PROGS)
 
 $(BUILD)/tests/%: $(TOP)/tests/vfio/%.c $(wildcard $(TOP)/tests/vfio/*.h) \
+		$(TOP)/tests/lib/sysfs_util.h \
 		$(KSFT_DIR)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 $(BUILD)/tests/%: $(TOP)/tests/migration/%.c \
 		$(wildcard $(TOP)/tests/migration/*.h $(TOP)/tests/vfio/*.h) \
+		$(TOP)/tests/lib/sysfs_util.h \
 		$(KSFT_DIR)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 $(BUILD)/bench/%: $(TOP)/bench/%.c \
 		$(wildcard $(TOP)/tests/migration/*.h $(TOP)/tests/vfio/*.h) \
+		$(TOP)/tests/lib/sysfs_util.h \
 		$(KSFT_DIR)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
@@ -42,10 +45,12 @@ $(BUILD)/tests/mdev_pt_fuzz: $(TOP)/tests/fuzz/mdev_pt_fuzz.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
-$(BUILD)/tests/mdev_pt_stress: $(TOP)/tests/stress/mdev_pt_stress.c
+$(BUILD)/tests/mdev_pt_stress: $(TOP)/tests/stress/mdev_pt_stress.c \
+		$(TOP)/tests/lib/sysfs_util.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
-$(BUILD)/tests/mdev_pt_failnth: $(TOP)/tests/failnth/mdev_pt_failnth.c
+$(BUILD)/tests/mdev_pt_failnth: $(TOP)/tests/failnth/mdev_pt_failnth.c \
+		$(TOP)/tests/lib/sysfs_util.h $(TOP)/tests/migration/mig_state.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<

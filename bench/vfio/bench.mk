@@ -7,7 +7,8 @@ BENCH_VFIO_PROG	:= $(BUILD)/bench/vfio_bench
 tests: $(BENCH_VFIO_PROG)
 
 $(BENCH_VFIO_PROG): $(TOP)/bench/vfio/vfio_bench.c \
-		$(wildcard $(TOP)/tests/vfio/*.h) $(KSFT_DIR)/.stamp
+		$(wildcard $(TOP)/tests/vfio/*.h) $(TOP)/tests/lib/sysfs_util.h \
+		$(KSFT_DIR)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -I$(TOP)/tests/vfio -o $@ $<
 

@@ -32,6 +32,7 @@
 
 #include "harness.h"
 #include "vfio_test_util.h"
+#include "../../tests/lib/sysfs_util.h"
 #include "edu_regs.h"
 
 #define BENCH_MAX_VFS		256
@@ -96,22 +97,6 @@ static void emit_median(const char *metric, uint64_t *v, size_t n)
 	emit(metric, (long long)median(v, n), "ns", n);
 }
 
-/* write(2) @val to @path in one go; 0 or -errno. */
-static int sysfs_write(const char *path, const char *val)
-{
-	ssize_t len = strlen(val), ret;
-	int fd;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, len);
-	if (ret < 0)
-		ret = -errno;
-	close(fd);
-	return ret == len ? 0 : ret < 0 ? (int)ret : -EIO;
-}
-
 static void sysfs_writef(struct __test_metadata *_metadata, const char *val,
 			 const char *fmt, ...)
 {
@@ -124,16 +109,6 @@ static void sysfs_writef(struct __test_metadata *_metadata, const char *val,
 	va_end(ap);
 	ret = sysfs_write(path, val);
 	ASSERT_EQ(0, ret) TH_LOG("write '%s' to %s: %s", val, path, strerror(-ret));
-}
-
-static void new_uuid(struct __test_metadata *_metadata, char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
-
-	ASSERT_NE(NULL, f);
-	ASSERT_NE(NULL, fgets(buf, len, f));
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
 }
 
 /*
@@ -435,7 +410,7 @@ TEST_F_TIMEOUT(sys, lifecycle, 1800)
 
 	for (i = 0; i < n; i++) {
 		if (type) {
-			new_uuid(_metadata, uuid, sizeof(uuid));
+			ASSERT_EQ(0, new_uuid(uuid, sizeof(uuid)));
 			t0 = now_ns();
 			sysfs_writef(_metadata, uuid,
 				     PCI_SYSFS_PATH "/%s/mdev_supported_types/%s/create",
@@ -531,7 +506,7 @@ TEST_F_TIMEOUT(sys, scale, 3600)
 
 		if (type) {
 			for (i = 0; i < n; i++)
-				new_uuid(_metadata, uuids[i], sizeof(uuids[i]));
+				ASSERT_EQ(0, new_uuid(uuids[i], sizeof(uuids[i])));
 			slab_usage(_metadata, &before);
 			t0 = now_ns();
 			for (i = 0; i < n; i++)

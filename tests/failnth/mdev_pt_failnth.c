@@ -53,8 +53,9 @@
 
 #include <linux/vfio.h>
 
-#define PCI_SYSFS	"/sys/bus/pci/devices"
-#define MDEV_SYSFS	"/sys/bus/mdev/devices"
+#include "../lib/sysfs_util.h"
+#include "../migration/mig_state.h"
+
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
 
 static const char *op_name;
@@ -158,19 +159,6 @@ static void sweep(int (*op)(void *), void (*check)(void *, int), void *arg)
 
 /* --- sysfs ---------------------------------------------------------------- */
 
-/* Write @val to @path in one write(2): 0 or -errno. */
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static bool exists(const char *fmt, const char *a, const char *b)
 {
 	char path[PATH_MAX];
@@ -182,21 +170,20 @@ static bool exists(const char *fmt, const char *a, const char *b)
 
 static long available(const char *bdf, const char *type)
 {
-	char path[PATH_MAX], buf[32] = "";
-	ssize_t len;
-	int fd;
+	long n = type_available(bdf, type);
 
-	snprintf(path, sizeof(path),
-		 PCI_SYSFS "/%s/mdev_supported_types/%s/available_instances",
-		 bdf, type);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		die("%s: %m", path);
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len < 1)
-		die("read %s: %m", path);
-	return strtol(buf, NULL, 10);
+	if (n < 0)
+		die("available_instances of %s on %s: %s", type, bdf,
+		    strerror(-n));
+	return n;
+}
+
+static void fresh_uuid(char *buf, size_t len)
+{
+	int ret = new_uuid(buf, len);
+
+	if (ret)
+		die("new uuid: %s", strerror(-ret));
 }
 
 /* --- bind ----------------------------------------------------------------- */
@@ -217,7 +204,7 @@ static int bind_op(void *p)
 static void bind_check(void *p, int ret)
 {
 	struct bind_arg *a = p;
-	bool bound = exists(PCI_SYSFS "/%s/driver%s", a->bdf, "");
+	bool bound = exists(PCI_SYSFS_PATH "/%s/driver%s", a->bdf, "");
 
 	if (ret) {
 		if (bound)
@@ -227,7 +214,7 @@ static void bind_check(void *p, int ret)
 	}
 	if (!bound)
 		die("bind succeeded but the function has no driver");
-	if (!exists(PCI_SYSFS "/%s/mdev_supported_types/%s", a->bdf,
+	if (!exists(PCI_SYSFS_PATH "/%s/mdev_supported_types/%s", a->bdf,
 		    "mdev_pt-passthrough"))
 		die("bound without the mdev_pt-passthrough type");
 	if (write(a->unbind_fd, a->bdf, strlen(a->bdf)) < 0)
@@ -237,8 +224,9 @@ static void bind_check(void *p, int ret)
 static void run_bind(const char *bdf)
 {
 	struct bind_arg a = { .bdf = bdf };
+	int ret;
 
-	if (exists(PCI_SYSFS "/%s/driver%s", bdf, ""))
+	if (exists(PCI_SYSFS_PATH "/%s/driver%s", bdf, ""))
 		die("%s has a driver already", bdf);
 	a.fd = open("/sys/bus/pci/drivers/mdev_pt/bind", O_WRONLY);
 	a.unbind_fd = open("/sys/bus/pci/drivers/mdev_pt/unbind", O_WRONLY);
@@ -246,8 +234,9 @@ static void run_bind(const char *bdf)
 		die("drivers/mdev_pt/{bind,unbind}: %m");
 	sweep(bind_op, bind_check, &a);
 	/* Leave it bound: the caller checks that the function is usable. */
-	if (sysfs_write("/sys/bus/pci/drivers/mdev_pt/bind", bdf))
-		die("final bind: %m");
+	ret = sysfs_write("/sys/bus/pci/drivers/mdev_pt/bind", bdf);
+	if (ret)
+		die("final bind: %s", strerror(-ret));
 	close(a.fd);
 	close(a.unbind_fd);
 }
@@ -261,17 +250,6 @@ struct create_arg {
 	long avail;
 };
 
-static void new_uuid(char *buf)
-{
-	int fd = open("/proc/sys/kernel/random/uuid", O_RDONLY);
-	ssize_t len = fd < 0 ? -1 : read(fd, buf, 36);
-
-	if (len != 36)
-		die("new uuid: %m");
-	buf[36] = '\0';
-	close(fd);
-}
-
 static int create_op(void *p)
 {
 	struct create_arg *a = p;
@@ -282,9 +260,8 @@ static int create_op(void *p)
 static void create_check(void *p, int ret)
 {
 	struct create_arg *a = p;
-	char path[PATH_MAX];
 	long avail = available(a->bdf, a->type);
-	bool there = exists(MDEV_SYSFS "/%s%s", a->uuid, "");
+	bool there = exists(MDEV_SYSFS_PATH "/%s%s", a->uuid, "");
 
 	if (ret) {
 		if (there)
@@ -299,14 +276,14 @@ static void create_check(void *p, int ret)
 		if (avail != a->avail - 1)
 			die("created: available_instances %ld, was %ld", avail,
 			    a->avail);
-		snprintf(path, sizeof(path), MDEV_SYSFS "/%s/remove", a->uuid);
-		if (sysfs_write(path, "1"))
-			die("remove %s: %m", a->uuid);
+		ret = mdev_remove(a->uuid);
+		if (ret)
+			die("remove %s: %s", a->uuid, strerror(-ret));
 		if (available(a->bdf, a->type) != a->avail)
 			die("removed: available_instances %ld, was %ld",
 			    available(a->bdf, a->type), a->avail);
 	}
-	new_uuid(a->uuid);
+	fresh_uuid(a->uuid, sizeof(a->uuid));
 }
 
 static void run_create(const char *bdf, const char *type)
@@ -314,7 +291,7 @@ static void run_create(const char *bdf, const char *type)
 	struct create_arg a = { .bdf = bdf, .type = type };
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), PCI_SYSFS "/%s/mdev_supported_types/%s/create",
+	snprintf(path, sizeof(path), PCI_SYSFS_PATH "/%s/mdev_supported_types/%s/create",
 		 bdf, type);
 	a.fd = open(path, O_WRONLY);
 	if (a.fd < 0)
@@ -322,7 +299,7 @@ static void run_create(const char *bdf, const char *type)
 	a.avail = available(bdf, type);
 	if (a.avail < 1)
 		die("%s: no instance available", type);
-	new_uuid(a.uuid);
+	fresh_uuid(a.uuid, sizeof(a.uuid));
 	sweep(create_op, create_check, &a);
 	close(a.fd);
 }
@@ -343,7 +320,7 @@ static void dev_group(struct dev *d, const char *uuid)
 
 	d->uuid = uuid;
 	d->fd = -1;
-	snprintf(path, sizeof(path), MDEV_SYSFS "/%s/iommu_group", uuid);
+	snprintf(path, sizeof(path), MDEV_SYSFS_PATH "/%s/iommu_group", uuid);
 	len = readlink(path, link, sizeof(link) - 1);
 	if (len < 0)
 		die("%s: %m", path);
@@ -477,60 +454,33 @@ struct mig_arg {
 	uint64_t v1_state_off;
 };
 
-static int mig_set(struct mig_arg *a, uint32_t state)
+/* The v2 state; an error ends the sweep. */
+static int mig_state(struct mig_arg *a)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state s;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_SET |
-				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-		},
-		.s = { .device_state = state, .data_fd = -1 },
-	};
+	int state = mig_get(a->d.fd);
 
-	a->data_fd = -1;
-	if (ioctl(a->d.fd, VFIO_DEVICE_FEATURE, &buf))
-		return -errno;
-	a->data_fd = buf.s.data_fd;
-	return 0;
-}
-
-static int mig_get(struct mig_arg *a)
-{
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state s;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-		},
-	};
-
-	if (ioctl(a->d.fd, VFIO_DEVICE_FEATURE, &buf))
-		die("MIG_DEVICE_STATE get: %m");
-	return buf.s.device_state;
+	if (state < 0)
+		die("MIG_DEVICE_STATE get: %s", strerror(-state));
+	return state;
 }
 
 static int mig_op(void *p)
 {
-	return mig_set(p, VFIO_DEVICE_STATE_STOP_COPY);
+	struct mig_arg *a = p;
+
+	return mig_set(a->d.fd, VFIO_DEVICE_STATE_STOP_COPY, &a->data_fd);
 }
 
 static void mig_check(void *p, int ret)
 {
 	struct mig_arg *a = p;
-	int state;
+	int state, err;
 
 	if (!ret && a->data_fd < 0)
 		die("STOP_COPY without a data fd");
 	if (a->data_fd >= 0)
 		close(a->data_fd);
-	state = mig_get(a);
+	state = mig_state(a);
 	if (ret && state != VFIO_DEVICE_STATE_RUNNING &&
 	    state != VFIO_DEVICE_STATE_STOP && state != VFIO_DEVICE_STATE_ERROR)
 		die("failed arc (%s) left state %d", strerror(-ret), state);
@@ -539,10 +489,12 @@ static void mig_check(void *p, int ret)
 	if (state == VFIO_DEVICE_STATE_ERROR) {
 		if (ioctl(a->d.fd, VFIO_DEVICE_RESET))
 			die("reset from ERROR: %m");
-	} else if (mig_set(a, VFIO_DEVICE_STATE_RUNNING)) {
-		die("back to RUNNING: %m");
+	} else {
+		err = mig_set(a->d.fd, VFIO_DEVICE_STATE_RUNNING, NULL);
+		if (err)
+			die("back to RUNNING: %s", strerror(-err));
 	}
-	if (mig_get(a) != VFIO_DEVICE_STATE_RUNNING)
+	if (mig_state(a) != VFIO_DEVICE_STATE_RUNNING)
 		die("not RUNNING after recovery");
 }
 
@@ -552,7 +504,7 @@ static void run_mig(const char *uuid)
 
 	dev_group(&a.d, uuid);
 	dev_open_checked(&a.d);
-	if (mig_get(&a) != VFIO_DEVICE_STATE_RUNNING)
+	if (mig_state(&a) != VFIO_DEVICE_STATE_RUNNING)
 		die("not RUNNING at open");
 	sweep(mig_op, mig_check, &a);
 	close(a.d.fd);

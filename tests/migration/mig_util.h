@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Helpers of the migration test programs and the benchmark: instances made
- * and removed through sysfs, devices opened by UUID, the v2 state machine
- * (VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE and the data fd), the v1 migration
- * region as QEMU 7.2 drives it, and the mdev-pt stream format
+ * Helpers of the migration test programs and the benchmark: devices opened
+ * by UUID, the v2 data fd read and written whole, the v1 migration region as
+ * QEMU 7.2 drives it, and the mdev-pt stream format
  * (include/uapi/linux/mdev_pt.h) parsed and rebuilt so tests can damage it.
+ * Instances are made through ../lib/sysfs_util.h and states set through
+ * mig_state.h, which need no harness.
  *
  * Include this after kselftest_harness.h.
  */
@@ -16,35 +17,11 @@
 
 #include "../vfio/vfio_test_util.h"
 #include "../vfio/plugin_util.h"
+#include "../lib/sysfs_util.h"
+#include "mig_state.h"
 
 #define EDU_MIG_TYPE		"mdev_pt-edu-migratable"
 #define MOCK_MIG_TYPE		"mdev_pt-mock-migratable"
-
-/*
- * The 6.1 uAPI headers of the build host lack what 6.2+ added for
- * pre-copy; the values are uAPI and the same on every kernel that has them.
- */
-#ifndef VFIO_MIGRATION_PRE_COPY
-#define VFIO_MIGRATION_PRE_COPY		(1 << 2)
-#endif
-#define MIG_STATE_PRE_COPY		6
-#define MIG_STATE_PRE_COPY_P2P		7
-#define MIG_STATE_NR			8
-#ifndef VFIO_MIG_GET_PRECOPY_INFO
-struct vfio_precopy_info {
-	__u32 argsz;
-	__u32 flags;
-	__aligned_u64 initial_bytes;
-	__aligned_u64 dirty_bytes;
-};
-#define VFIO_MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
-#endif
-#ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
-struct vfio_device_feature_mig_data_size {
-	__aligned_u64 stop_copy_length;
-};
-#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
-#endif
 
 /* --- small things --------------------------------------------------------- */
 
@@ -60,102 +37,6 @@ static inline uint32_t crc32_zlib(const void *buf, size_t len)
 			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
 	}
 	return ~crc;
-}
-
-static inline void new_uuid(char *buf, size_t len)
-{
-	int fd = open("/proc/sys/kernel/random/uuid", O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
-/* Write @val to @path in one write(2); 0 or -errno. */
-static inline int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Read @path (first line, no newline) into @buf; 0 or -errno. */
-static inline int sysfs_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static inline int mdev_attr_write(const char *uuid, const char *attr,
-				  const char *val)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s/%s", MDEV_SYSFS_PATH, uuid, attr);
-	return sysfs_write(path, val);
-}
-
-static inline int mdev_attr_str(const char *uuid, const char *attr,
-				char *buf, size_t len)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s/%s", MDEV_SYSFS_PATH, uuid, attr);
-	return sysfs_read(path, buf, len);
-}
-
-/* Create an instance of @type on PCI function @bdf; 0 or -errno. */
-static inline int mdev_create(const char *bdf, const char *type,
-			      const char *uuid)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s/mdev_supported_types/%s/create",
-		 PCI_SYSFS_PATH, bdf, type);
-	return sysfs_write(path, uuid);
-}
-
-static inline int mdev_remove(const char *uuid)
-{
-	return mdev_attr_write(uuid, "remove", "1");
-}
-
-static inline bool mdev_exists(const char *uuid)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", MDEV_SYSFS_PATH, uuid);
-	return access(path, F_OK) == 0;
-}
-
-/* available_instances of @type on @bdf, or -errno. */
-static inline long type_available(const char *bdf, const char *type)
-{
-	char path[PATH_MAX];
-	unsigned long val = 0;
-	int ret;
-
-	snprintf(path, sizeof(path), "%s/%s/mdev_supported_types/%s",
-		 PCI_SYSFS_PATH, bdf, type);
-	ret = sysfs_read_ulong(path, "available_instances", &val);
-	return ret ? ret : (long)val;
 }
 
 /* Fill @t for the mdev @uuid (what vfio_test_get_target does from env). */
@@ -183,95 +64,7 @@ static inline void mig_open(struct __test_metadata *_metadata,
 	vfio_test_open(_metadata, dev);
 }
 
-/* --- v2 -------------------------------------------------------------------- */
-
-/* VFIO_DEVICE_FEATURE_MIGRATION: 0 with *flags, or -errno. */
-static inline int mig_flags(int fd, uint64_t *flags)
-{
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_migration m;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_MIGRATION,
-		},
-	};
-
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
-		return -errno;
-	*flags = buf.m.flags;
-	return 0;
-}
-
-/*
- * Set the v2 state: 0 (with *data_fd, -1 if the arc makes none) or -errno.
- * @data_fd may be NULL (a new fd is then closed).
- */
-static inline int mig_set(int fd, uint32_t state, int *data_fd)
-{
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state s;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_SET |
-				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-		},
-		.s = { .device_state = state, .data_fd = -1 },
-	};
-
-	if (data_fd)
-		*data_fd = -1;
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
-		return -errno;
-	if (data_fd)
-		*data_fd = buf.s.data_fd;
-	else if (buf.s.data_fd >= 0)
-		close(buf.s.data_fd);
-	return 0;
-}
-
-/* The v2 state, or -errno. */
-static inline int mig_get(int fd)
-{
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state s;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-		},
-	};
-
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
-		return -errno;
-	return (int)buf.s.device_state;
-}
-
-/* VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: 0 with *len, or -errno. */
-static inline int mig_data_size(int fd, uint64_t *len)
-{
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_data_size d;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
-		},
-	};
-
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
-		return -errno;
-	*len = buf.d.stop_copy_length;
-	return 0;
-}
+/* --- v2 data fd ------------------------------------------------------------ */
 
 /* A growable byte buffer. */
 struct mig_buf {

@@ -713,12 +713,12 @@ static void mock_pair(struct __test_metadata *_metadata,
 	int ret;
 
 	snprintf(val, sizeof(val), "%lu", size);
-	new_uuid(self->uuid_a, sizeof(self->uuid_a));
+	ASSERT_EQ(0, new_uuid(self->uuid_a, sizeof(self->uuid_a)));
 	ret = mdev_create(self->vf_a, MOCK_MIG_TYPE, self->uuid_a);
 	if (ret)
 		self->uuid_a[0] = '\0';
 	ASSERT_EQ(0, ret) TH_LOG("create on %s: %s", self->vf_a, strerror(-ret));
-	new_uuid(self->uuid_b, sizeof(self->uuid_b));
+	ASSERT_EQ(0, new_uuid(self->uuid_b, sizeof(self->uuid_b)));
 	ret = mdev_create(self->vf_b, MOCK_MIG_TYPE, self->uuid_b);
 	if (ret)
 		self->uuid_b[0] = '\0';

@@ -50,6 +50,8 @@
 
 #include <linux/vfio.h>
 
+#include "../lib/sysfs_util.h"
+
 #define MAX_FUNCS	16
 #define MAX_WORKERS	32
 #define MAX_NAMES	16
@@ -83,21 +85,8 @@ static void note(int err)
 	results[err > 0 && err < 256 ? err : 0]++;
 }
 
-/* Write @val to @path in one write(2); 0 or an errno. */
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = errno;
-	close(fd);
-	return err;
-}
-
-static void new_uuid(char *buf)
+/* A UUID from the seeded generator, so that a run replays. */
+static void seeded_uuid(char *buf)
 {
 	snprintf(buf, 37, "%08x-%04x-4%03x-8%03x-%012llx",
 		 (unsigned int)rnd(), below(0x10000), below(0x1000),
@@ -183,9 +172,9 @@ static void step_create(void)
 		usleep(10000);
 		return;
 	}
-	new_uuid(uuid);
+	seeded_uuid(uuid);
 	snprintf(path, sizeof(path), "%s/%s/create", dir, type);
-	err = sysfs_write(path, uuid);
+	err = -sysfs_write(path, uuid);
 	note(err);
 	if (err)
 		return;
@@ -202,7 +191,7 @@ static void step_create(void)
 	if (!below(4))
 		usleep(below(200000));
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
-	note(sysfs_write(path, "1"));
+	note(-sysfs_write(path, "1"));
 }
 
 /* The child of step_open: hold @uuid until a release request or @ms. */
@@ -260,9 +249,9 @@ static void step_unbind(void)
 {
 	const char *f = funcs[below(nr_funcs)];
 
-	note(sysfs_write("/sys/bus/pci/drivers/mdev_pt/unbind", f));
+	note(-sysfs_write("/sys/bus/pci/drivers/mdev_pt/unbind", f));
 	usleep(below(300000));
-	note(sysfs_write("/sys/bus/pci/drivers/mdev_pt/bind", f));
+	note(-sysfs_write("/sys/bus/pci/drivers/mdev_pt/bind", f));
 }
 
 /* The PCI vendor ID of @bdf, or 0. */
@@ -307,7 +296,7 @@ static void step_modules(void)
 	}
 	for (i = 0; i < nr_funcs; i++)
 		if (pci_vendor(funcs[i]) == vendor)
-			note(sysfs_write("/sys/bus/pci/drivers/mdev_pt/unbind", funcs[i]));
+			note(-sysfs_write("/sys/bus/pci/drivers/mdev_pt/unbind", funcs[i]));
 	note(syscall(SYS_delete_module, name, O_NONBLOCK) ? errno : 0);
 	usleep(below(300000));
 	if (below(2)) {
@@ -321,7 +310,7 @@ static void step_modules(void)
 	}
 	for (i = 0; i < nr_funcs; i++)
 		if (pci_vendor(funcs[i]) == vendor)
-			note(sysfs_write("/sys/bus/pci/drivers/mdev_pt/bind", funcs[i]));
+			note(-sysfs_write("/sys/bus/pci/drivers/mdev_pt/bind", funcs[i]));
 }
 
 static const struct role {

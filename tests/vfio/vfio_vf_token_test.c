@@ -15,6 +15,7 @@
 #include "harness.h"
 
 #include "vfio_test_util.h"
+#include "../lib/sysfs_util.h"
 
 /* A group attached to a container of its own. */
 struct token_group {
@@ -98,18 +99,6 @@ static int read_vendor(int fd)
 	return vendor;
 }
 
-static void new_uuid(char *buf)
-{
-	FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
-
-	buf[0] = '\0';
-	if (f) {
-		if (!fgets(buf, 37, f))
-			buf[0] = '\0';
-		fclose(f);
-	}
-}
-
 FIXTURE(token) {
 	const char *pf_uuid, *vf_uuid;
 	struct token_group pf, vf;
@@ -127,10 +116,8 @@ FIXTURE_SETUP(token)
 	if (!self->pf_uuid || !self->vf_uuid)
 		SKIP(return, "set MDEVPT_PF_UUID and MDEVPT_VF_UUID");
 
-	new_uuid(self->token);
-	new_uuid(self->other);
-	ASSERT_EQ(36u, strlen(self->token));
-	ASSERT_EQ(36u, strlen(self->other));
+	ASSERT_EQ(0, new_uuid(self->token, sizeof(self->token)));
+	ASSERT_EQ(0, new_uuid(self->other, sizeof(self->other)));
 	snprintf(self->opt, sizeof(self->opt), " vf_token=%s", self->token);
 	snprintf(self->bad_opt, sizeof(self->bad_opt), " vf_token=%s",
 		 self->other);

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * sysfs helpers of the mdev-pt test programs that need no test harness:
+ * attribute reads and writes, new UUIDs, and instances made and removed
+ * through the mdev sysfs interface.  Every function returns 0 (or the value
+ * asked for) or -errno, and leaves reporting to its caller.
+ */
+#ifndef MDEVPT_SYSFS_UTIL_H
+#define MDEVPT_SYSFS_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef MDEV_SYSFS_PATH
+#define MDEV_SYSFS_PATH	"/sys/bus/mdev/devices"
+#endif
+#ifndef PCI_SYSFS_PATH
+#define PCI_SYSFS_PATH	"/sys/bus/pci/devices"
+#endif
+
+/* Write @val to @path in one write(2): 0, -errno, or -EIO if it was short. */
+static inline int sysfs_write(const char *path, const char *val)
+{
+	ssize_t len = strlen(val), ret;
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, len);
+	if (ret < 0)
+		ret = -errno;
+	close(fd);
+	return ret == len ? 0 : ret < 0 ? (int)ret : -EIO;
+}
+
+/* Read @path (first line, no newline) into @buf of @len bytes. */
+static inline int sysfs_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* A new random UUID from the kernel into @buf (at least 37 bytes). */
+static inline int new_uuid(char *buf, size_t len)
+{
+	int ret = len < 37 ? -EINVAL :
+		  sysfs_read("/proc/sys/kernel/random/uuid", buf, len);
+
+	if (!ret && strlen(buf) != 36)
+		ret = -EIO;
+	if (ret && len)
+		buf[0] = '\0';
+	return ret;
+}
+
+static inline int mdev_attr_write(const char *uuid, const char *attr,
+				  const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/%s", MDEV_SYSFS_PATH, uuid, attr);
+	return sysfs_write(path, val);
+}
+
+static inline int mdev_attr_str(const char *uuid, const char *attr,
+				char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/%s", MDEV_SYSFS_PATH, uuid, attr);
+	return sysfs_read(path, buf, len);
+}
+
+/* Create an instance @uuid of @type on PCI function @bdf. */
+static inline int mdev_create(const char *bdf, const char *type,
+			      const char *uuid)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/mdev_supported_types/%s/create",
+		 PCI_SYSFS_PATH, bdf, type);
+	return sysfs_write(path, uuid);
+}
+
+static inline int mdev_remove(const char *uuid)
+{
+	return mdev_attr_write(uuid, "remove", "1");
+}
+
+static inline bool mdev_exists(const char *uuid)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", MDEV_SYSFS_PATH, uuid);
+	return access(path, F_OK) == 0;
+}
+
+/* available_instances of @type on @bdf. */
+static inline long type_available(const char *bdf, const char *type)
+{
+	char path[PATH_MAX], buf[32], *end;
+	long val;
+	int ret;
+
+	snprintf(path, sizeof(path),
+		 "%s/%s/mdev_supported_types/%s/available_instances",
+		 PCI_SYSFS_PATH, bdf, type);
+	ret = sysfs_read(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	errno = 0;
+	val = strtol(buf, &end, 10);
+	if (errno || end == buf || *end || val < 0)
+		return -EINVAL;
+	return val;
+}
+
+#endif /* MDEVPT_SYSFS_UTIL_H */
