@@ -18,19 +18,13 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../plugins/lib.sh"
 
-EDU=$(edu_bdfs | head -n 1)
-PF=$(nvme_pf_bdf)
-VF=
 DBG=/sys/kernel/debug
+edu_vf_fixture
 
 cleanup()
 {
-	remove_instances
-	[ -n "$EDU" ] && pci_unbind "$EDU"
-	[ -n "$VF" ] && pci_unbind "$VF"
-	return 0
+	edu_vf_cleanup
 }
-trap 'cleanup; [ -n "$VF" ] && vm_nvme_enable_vfs 0 "$PF"' EXIT
 
 # What the injection itself makes the kernel print, dropped before looking
 # for problems (precisely, so that anything else still fails the test):
@@ -138,43 +132,13 @@ sweep()
 		fail "mdev_pt_failnth $* failed"
 }
 
-# usable BDF TYPE: create an instance, open it, remove it; available
-# instances exact.
-usable()
-{
-	local bdf=$1 type=$2 uuid before
-
-	before=$(cat "$(type_dir "$bdf" "$type")/available_instances")
-	[ "$before" -ge 1 ] || fail "$type: available_instances $before"
-	uuid=$(new_uuid)
-	pt_create "$bdf" "$uuid" "$type"
-	expect_eq "open $type" OK \
-		"$("$BIN/vfio_open" "$(iommu_group_of "/sys/bus/mdev/devices/$uuid")" "$uuid")"
-	pt_remove "$uuid"
-	expect_eq "$type available_instances" "$before" \
-		"$(cat "$(type_dir "$bdf" "$type")/available_instances")"
-}
-
-# prepare BDF TYPE MODULE: BDF bound to mdev_pt and offering TYPE (from
-# MODULE; SKIP if MODULE does not exist).
+# prepare BDF TYPE MODULE: fault injection set up, TYPE ready on BDF.
 prepare()
 {
-	local bdf=$1 type=$2 mod=$3
-
 	fault_setup
-	[ -n "$bdf" ] || fail "no device for $type"
-	modprobe mdev_pt || fail "modprobe mdev_pt"
-	if [ -n "$mod" ] && ! modprobe "$mod" 2> /dev/null; then
-		echo "$mod is not available"
-		exit 4
-	fi
-	if [ "$(pci_driver "$bdf")" != mdev_pt ]; then
-		pt_bind "$bdf" || fail "cannot bind $bdf to mdev_pt"
-	fi
-	[ -d "$(type_dir "$bdf" "$type")" ] || fail "$bdf has no type $type"
+	type_ready "$@"
 }
 
-# instance BDF TYPE: create one, print its UUID.
 instance()
 {
 	local uuid
@@ -182,13 +146,6 @@ instance()
 	uuid=$(new_uuid)
 	pt_create "$1" "$uuid" "$2"
 	echo "$uuid"
-}
-
-nvme_vf()
-{
-	[ -n "$PF" ] || fail "no NVMe PF"
-	VF=$(vm_nvme_enable_vfs 1 "$PF" | head -n 1)
-	[ -n "$VF" ] || fail "cannot enable a VF"
 }
 
 test_bind()
@@ -200,21 +157,21 @@ test_bind()
 	echo mdev_pt > "/sys/bus/pci/devices/$EDU/driver_override"
 	sweep bind "$EDU"
 	expect_eq "driver after the sweep" mdev_pt "$(pci_driver "$EDU")"
-	usable "$EDU" "$PT_TYPE"
+	type_usable "$EDU" "$PT_TYPE"
 }
 
 test_create_passthrough()
 {
 	prepare "$EDU" "$PT_TYPE" ""
 	sweep create "$EDU" "$PT_TYPE"
-	usable "$EDU" "$PT_TYPE"
+	type_usable "$EDU" "$PT_TYPE"
 }
 
 test_create_edu_audited()
 {
 	prepare "$EDU" mdev_pt-edu-audited mdev_pt_edu
 	sweep create "$EDU" mdev_pt-edu-audited
-	usable "$EDU" mdev_pt-edu-audited
+	type_usable "$EDU" mdev_pt-edu-audited
 }
 
 # open_type BDF TYPE MODULE
@@ -226,7 +183,7 @@ open_type()
 	uuid=$(instance "$1" "$2")
 	sweep open "$uuid"
 	pt_remove "$uuid"
-	usable "$1" "$2"
+	type_usable "$1" "$2"
 }
 
 test_open_passthrough()
@@ -253,7 +210,7 @@ irq_type()
 	uuid=$(instance "$1" "$2")
 	sweep irq "$uuid" "$4"
 	pt_remove "$uuid"
-	usable "$1" "$2"
+	type_usable "$1" "$2"
 }
 
 test_irq_msi()
@@ -276,7 +233,7 @@ mig_type()
 	uuid=$(instance "$1" "$2")
 	sweep "$4" "$uuid"
 	pt_remove "$uuid"
-	usable "$1" "$2"
+	type_usable "$1" "$2"
 }
 
 test_mig_edu_migratable()
@@ -287,7 +244,7 @@ test_mig_edu_migratable()
 test_mig_mock_migratable()
 {
 	fault_setup
-	nvme_vf
+	enable_one_vf
 	mig_type "$VF" mdev_pt-mock-migratable mdev_pt_mock mig
 }
 

@@ -18,58 +18,29 @@
 
 export MDEVPT_FUZZ_OPS=${MDEVPT_FUZZ_OPS:-5000}
 export MDEVPT_FUZZ_SECONDS=${MDEVPT_FUZZ_SECONDS:-5}
-EDU=$(edu_bdfs | head -n 1)
-PF=$(nvme_pf_bdf)
-VF=
+edu_vf_fixture
 
 cleanup()
 {
-	remove_instances
-	[ -n "$EDU" ] && pci_unbind "$EDU"
-	[ -n "$VF" ] && pci_unbind "$VF"
-	return 0
+	edu_vf_cleanup
 }
-trap 'cleanup; [ -n "$VF" ] && vm_nvme_enable_vfs 0 "$PF"' EXIT
 
 # fuzz_type BDF TYPE MODULE: create an instance of TYPE on BDF (MODULE
-# provides the type) and fuzz it; SKIP (4) if the type does not exist.
+# provides the type) and fuzz it; afterwards the instance still opens and
+# the type is usable again.
 fuzz_type()
 {
-	local bdf=$1 type=$2 mod=$3 uuid avail
+	local bdf=$1 type=$2 mod=$3 uuid
 
-	[ -n "$bdf" ] || fail "no device for $type"
-	modprobe mdev_pt || fail "modprobe mdev_pt"
-	if [ -n "$mod" ] && ! modprobe "$mod" 2> /dev/null; then
-		echo "$mod is not available: needs migration"
-		exit 4
-	fi
-	if [ "$(pci_driver "$bdf")" != mdev_pt ]; then
-		pt_bind "$bdf" || fail "cannot bind $bdf to mdev_pt"
-	fi
-	[ -d "$(type_dir "$bdf" "$type")" ] || {
-		echo "$bdf has no type $type: needs migration or a plugin"
-		exit 4
-	}
+	type_ready "$bdf" "$type" "$mod"
 	uuid=$(new_uuid)
 	pt_create "$bdf" "$uuid" "$type"
 	timeout -s KILL $((MDEVPT_FUZZ_SECONDS > 0 ? MDEVPT_FUZZ_SECONDS * 4 + 120 : 7200)) \
 		env MDEVPT_UUID="$uuid" "$BIN/mdev_pt_fuzz" || fail "mdev_pt_fuzz failed on $type"
-	# The instance is still usable and removable, the function reusable.
 	expect_eq "open after fuzzing" OK \
 		"$("$BIN/vfio_open" "$(iommu_group_of "/sys/bus/mdev/devices/$uuid")" "$uuid")"
 	pt_remove "$uuid"
-	avail=$(cat "$(type_dir "$bdf" "$type")/available_instances")
-	expect_eq "available_instances after removal" 1 "$avail"
-	uuid=$(new_uuid)
-	pt_create "$bdf" "$uuid" "$type"
-	pt_remove "$uuid"
-}
-
-nvme_vf()
-{
-	[ -n "$PF" ] || fail "no NVMe PF"
-	VF=$(vm_nvme_enable_vfs 1 "$PF" | head -n 1)
-	[ -n "$VF" ] || fail "cannot enable a VF"
+	type_usable "$bdf" "$type"
 }
 
 test_passthrough()
@@ -84,7 +55,7 @@ test_edu_audited()
 
 test_sample_scratch()
 {
-	nvme_vf
+	enable_one_vf
 	fuzz_type "$VF" mdev_pt-sample-scratch mdev_pt_sample
 }
 
@@ -95,7 +66,7 @@ test_edu_migratable()
 
 test_mock_migratable()
 {
-	nvme_vf
+	enable_one_vf
 	fuzz_type "$VF" mdev_pt-mock-migratable mdev_pt_mock
 }
 

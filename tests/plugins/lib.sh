@@ -148,3 +148,74 @@ mdev_attr()
 {
 	cat "/sys/bus/mdev/devices/$1/$2"
 }
+
+# --- one edu device and one NVMe VF, for the fuzzer and fault injection ---
+
+# edu_vf_fixture: EDU is the first edu function, PF the NVMe PF, VF empty
+# until enable_one_vf.  The test file's cleanup (run after each test) and
+# the exit trap call edu_vf_cleanup.
+edu_vf_fixture()
+{
+	EDU=$(edu_bdfs | head -n 1)
+	PF=$(nvme_pf_bdf)
+	VF=
+	trap edu_vf_cleanup EXIT
+}
+
+# edu_vf_cleanup: every instance removed, EDU unbound, PF's VFs unbound
+# and disabled.  It does not rely on VF: a test runs in a subshell.
+edu_vf_cleanup()
+{
+	local vf
+
+	remove_instances
+	[ -n "$EDU" ] && pci_unbind "$EDU"
+	if [ -n "$PF" ] &&
+	   [ "$(cat "/sys/bus/pci/devices/$PF/sriov_numvfs")" != 0 ]; then
+		for vf in $(vm_nvme_vf_bdfs "$PF"); do
+			pci_unbind "$vf"
+		done
+		vm_nvme_enable_vfs 0 "$PF"
+	fi
+	return 0
+}
+
+# enable_one_vf: enable one VF of PF, into VF.
+enable_one_vf()
+{
+	[ -n "$PF" ] || fail "no NVMe PF"
+	VF=$(vm_nvme_enable_vfs 1 "$PF" | head -n 1)
+	[ -n "$VF" ] || fail "cannot enable a VF"
+}
+
+# type_ready BDF TYPE MODULE: mdev_pt and MODULE (the plugin providing
+# TYPE, "" for none) loaded, BDF bound to mdev_pt and offering TYPE.
+type_ready()
+{
+	local bdf=$1 type=$2 mod=$3
+
+	[ -n "$bdf" ] || fail "no device for $type"
+	modprobe mdev_pt || fail "modprobe mdev_pt"
+	[ -z "$mod" ] || modprobe "$mod" || fail "modprobe $mod"
+	if [ "$(pci_driver "$bdf")" != mdev_pt ]; then
+		pt_bind "$bdf" || fail "cannot bind $bdf to mdev_pt"
+	fi
+	[ -d "$(type_dir "$bdf" "$type")" ] || fail "$bdf has no type $type"
+}
+
+# type_usable BDF TYPE: an instance of TYPE is created, opens and is
+# removed, and available_instances is what it was before.
+type_usable()
+{
+	local bdf=$1 type=$2 uuid before
+
+	before=$(cat "$(type_dir "$bdf" "$type")/available_instances")
+	[ "$before" -ge 1 ] || fail "$type: available_instances $before"
+	uuid=$(new_uuid)
+	pt_create "$bdf" "$uuid" "$type"
+	expect_eq "open $type" OK \
+		"$("$BIN/vfio_open" "$(iommu_group_of "/sys/bus/mdev/devices/$uuid")" "$uuid")"
+	pt_remove "$uuid"
+	expect_eq "$type available_instances" "$before" \
+		"$(cat "$(type_dir "$bdf" "$type")/available_instances")"
+}
