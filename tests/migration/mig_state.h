@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <sys/ioctl.h>
@@ -43,24 +44,38 @@ struct vfio_device_feature_mig_data_size {
 #define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
 #endif
 
+/*
+ * VFIO_DEVICE_FEATURE with @flags (GET or SET, and the feature) and the
+ * feature's @size byte payload @data, copied in and, on success, back out:
+ * one ioctl, 0 or -errno.
+ */
+static inline int vfio_feature(int fd, uint32_t flags, void *data, size_t size)
+{
+	uint64_t buf[(sizeof(struct vfio_device_feature) + 64) / 8];
+	struct vfio_device_feature *f = (void *)buf;
+
+	if (size > sizeof(buf) - sizeof(*f))
+		return -EINVAL;
+	f->argsz = sizeof(*f) + size;
+	f->flags = flags;
+	memcpy(f->data, data, size);
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, f))
+		return -errno;
+	memcpy(data, f->data, size);
+	return 0;
+}
+
 /* VFIO_DEVICE_FEATURE_MIGRATION: 0 with *flags, or -errno. */
 static inline int mig_flags(int fd, uint64_t *flags)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_migration m;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_MIGRATION,
-		},
-	};
+	struct vfio_device_feature_migration m = {};
+	int ret;
 
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
-		return -errno;
-	*flags = buf.m.flags;
-	return 0;
+	ret = vfio_feature(fd, VFIO_DEVICE_FEATURE_GET |
+			   VFIO_DEVICE_FEATURE_MIGRATION, &m, sizeof(m));
+	if (!ret)
+		*flags = m.flags;
+	return ret;
 }
 
 /*
@@ -69,66 +84,47 @@ static inline int mig_flags(int fd, uint64_t *flags)
  */
 static inline int mig_set(int fd, uint32_t state, int *data_fd)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state s;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_SET |
-				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-		},
-		.s = { .device_state = state, .data_fd = -1 },
+	struct vfio_device_feature_mig_state s = {
+		.device_state = state,
+		.data_fd = -1,
 	};
+	int ret;
 
 	if (data_fd)
 		*data_fd = -1;
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
-		return -errno;
+	ret = vfio_feature(fd, VFIO_DEVICE_FEATURE_SET |
+			   VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &s, sizeof(s));
+	if (ret)
+		return ret;
 	if (data_fd)
-		*data_fd = buf.s.data_fd;
-	else if (buf.s.data_fd >= 0)
-		close(buf.s.data_fd);
+		*data_fd = s.data_fd;
+	else if (s.data_fd >= 0)
+		close(s.data_fd);
 	return 0;
 }
 
 /* The v2 state, or -errno. */
 static inline int mig_get(int fd)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state s;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-		},
-	};
+	struct vfio_device_feature_mig_state s = {};
+	int ret;
 
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
-		return -errno;
-	return (int)buf.s.device_state;
+	ret = vfio_feature(fd, VFIO_DEVICE_FEATURE_GET |
+			   VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &s, sizeof(s));
+	return ret ? ret : (int)s.device_state;
 }
 
 /* VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: 0 with *len, or -errno. */
 static inline int mig_data_size(int fd, uint64_t *len)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_data_size d;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
-		},
-	};
+	struct vfio_device_feature_mig_data_size d = {};
+	int ret;
 
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
-		return -errno;
-	*len = buf.d.stop_copy_length;
-	return 0;
+	ret = vfio_feature(fd, VFIO_DEVICE_FEATURE_GET |
+			   VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &d, sizeof(d));
+	if (!ret)
+		*len = d.stop_copy_length;
+	return ret;
 }
 
 #endif /* MDEVPT_MIG_STATE_H */
