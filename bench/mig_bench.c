@@ -202,10 +202,9 @@ TEST_F_TIMEOUT(bench, stop_copy, 3000)
 	unsigned int rep, reps = reps_env ? strtoul(reps_env, NULL, 0) : 3;
 	struct result pipe_r, v2, mm, p8, r;
 	struct mig_buf stream = { 0 }, sink = { 0 };
-	char uuid[64], val[32], *list, *tok, *save;
+	char uuid[64], *list, *tok, *save;
 	struct vfio_test_device dev;
 	struct utsname u;
-	int ret;
 
 	if (!vf)
 		SKIP(return, "set MDEVPT_BENCH_VF to a function bound to mdev_pt");
@@ -219,11 +218,7 @@ TEST_F_TIMEOUT(bench, stop_copy, 3000)
 	for (tok = strtok_r(list, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save)) {
 		mib = strtoul(tok, NULL, 0);
-		ASSERT_EQ(0, new_uuid(uuid, sizeof(uuid)));
-		ret = mdev_create(vf, MOCK_MIG_TYPE, uuid);
-		ASSERT_EQ(0, ret) TH_LOG("create on %s: %s", vf, strerror(-ret));
-		snprintf(val, sizeof(val), "%lu", mib * MIB);
-		ASSERT_EQ(0, mdev_attr_write(uuid, "vendor/state_size", val));
+		mock_create(_metadata, vf, uuid, sizeof(uuid), mib * MIB);
 		mig_open(_metadata, &dev, uuid);
 
 		/* An untimed save: the stream for the pipe, the sink's size. */

@@ -64,6 +64,26 @@ static inline void mig_open(struct __test_metadata *_metadata,
 	vfio_test_open(_metadata, dev);
 }
 
+/*
+ * A new mock-migratable instance with @size bytes of state on @vf, its
+ * UUID into @uuid (@len bytes; left empty if it could not be created).
+ */
+static inline void mock_create(struct __test_metadata *_metadata,
+			       const char *vf, char *uuid, size_t len,
+			       unsigned long size)
+{
+	char val[32];
+	int ret;
+
+	ASSERT_EQ(0, new_uuid(uuid, len));
+	ret = mdev_create(vf, MOCK_MIG_TYPE, uuid);
+	if (ret)
+		uuid[0] = '\0';
+	ASSERT_EQ(0, ret) TH_LOG("create on %s: %s", vf, strerror(-ret));
+	snprintf(val, sizeof(val), "%lu", size);
+	ASSERT_EQ(0, mdev_attr_write(uuid, "vendor/state_size", val));
+}
+
 /* --- v2 data fd ------------------------------------------------------------ */
 
 /* A growable byte buffer. */

@@ -709,22 +709,10 @@ FIXTURE_TEARDOWN(mock)
 static void mock_pair(struct __test_metadata *_metadata,
 		      FIXTURE_DATA(mock) *self, unsigned long size)
 {
-	char val[32];
-	int ret;
-
-	snprintf(val, sizeof(val), "%lu", size);
-	ASSERT_EQ(0, new_uuid(self->uuid_a, sizeof(self->uuid_a)));
-	ret = mdev_create(self->vf_a, MOCK_MIG_TYPE, self->uuid_a);
-	if (ret)
-		self->uuid_a[0] = '\0';
-	ASSERT_EQ(0, ret) TH_LOG("create on %s: %s", self->vf_a, strerror(-ret));
-	ASSERT_EQ(0, new_uuid(self->uuid_b, sizeof(self->uuid_b)));
-	ret = mdev_create(self->vf_b, MOCK_MIG_TYPE, self->uuid_b);
-	if (ret)
-		self->uuid_b[0] = '\0';
-	ASSERT_EQ(0, ret) TH_LOG("create on %s: %s", self->vf_b, strerror(-ret));
-	ASSERT_EQ(0, mdev_attr_write(self->uuid_a, "vendor/state_size", val));
-	ASSERT_EQ(0, mdev_attr_write(self->uuid_b, "vendor/state_size", val));
+	mock_create(_metadata, self->vf_a, self->uuid_a, sizeof(self->uuid_a),
+		    size);
+	mock_create(_metadata, self->vf_b, self->uuid_b, sizeof(self->uuid_b),
+		    size);
 	mig_open(_metadata, &self->a, self->uuid_a);
 	self->open_a = true;
 	mig_open(_metadata, &self->b, self->uuid_b);

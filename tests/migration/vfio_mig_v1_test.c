@@ -487,25 +487,15 @@ static void mock_v1_round_trip(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(mock) *self, unsigned long size,
 			       bool mmap_data)
 {
-	char val[32], sum_a[16], sum_b[16];
+	char sum_a[16], sum_b[16];
 	struct mig_stream *s;
 	const char *bad;
 	uint64_t t0;
-	int ret;
 
-	snprintf(val, sizeof(val), "%lu", size);
-	ASSERT_EQ(0, new_uuid(self->uuid_a, sizeof(self->uuid_a)));
-	ret = mdev_create(self->vf_a, MOCK_MIG_TYPE, self->uuid_a);
-	if (ret)
-		self->uuid_a[0] = '\0';
-	ASSERT_EQ(0, ret) TH_LOG("create: %s", strerror(-ret));
-	ASSERT_EQ(0, new_uuid(self->uuid_b, sizeof(self->uuid_b)));
-	ret = mdev_create(self->vf_b, MOCK_MIG_TYPE, self->uuid_b);
-	if (ret)
-		self->uuid_b[0] = '\0';
-	ASSERT_EQ(0, ret) TH_LOG("create: %s", strerror(-ret));
-	ASSERT_EQ(0, mdev_attr_write(self->uuid_a, "vendor/state_size", val));
-	ASSERT_EQ(0, mdev_attr_write(self->uuid_b, "vendor/state_size", val));
+	mock_create(_metadata, self->vf_a, self->uuid_a, sizeof(self->uuid_a),
+		    size);
+	mock_create(_metadata, self->vf_b, self->uuid_b, sizeof(self->uuid_b),
+		    size);
 	side_open(_metadata, &self->a, self->uuid_a, mmap_data);
 	side_open(_metadata, &self->b, self->uuid_b, mmap_data);
 	ASSERT_EQ(0, mdev_attr_write(self->uuid_a, "vendor/poke", "0 4096"));
