@@ -16,6 +16,7 @@ EDU2=$(edu_bdfs | sed -n 2p)
 PT_ONLY=mdev_pt-passthrough
 # How long a late plugin may take to show on an idle function (a work item).
 REREG_TIMEOUT=5
+AUTOLOAD=/sys/module/mdev_pt/parameters/autoload_plugins
 
 cleanup()
 {
@@ -24,6 +25,7 @@ cleanup()
 	unblock_modules
 	[ -n "$EDU1" ] && pci_unbind "$EDU1"
 	[ -n "$EDU2" ] && pci_unbind "$EDU2"
+	[ -e $AUTOLOAD ] && echo Y > $AUTOLOAD
 	return 0
 }
 trap cleanup EXIT
@@ -87,6 +89,31 @@ test_autoload_cycles()
 		expect_eq "cycle $i: $EDU_MOD refcnt" 0 "$(cat /sys/module/$EDU_MOD/refcnt)"
 		rmmod $EDU_MOD || fail "cycle $i: rmmod $EDU_MOD"
 	done
+}
+
+# With the autoload_plugins parameter off, binding loads no plugin; one
+# loaded afterwards attaches as any late plugin does.
+test_autoload_off()
+{
+	start no
+	expect_eq "autoload_plugins by default" Y "$(cat $AUTOLOAD)"
+	echo N > $AUTOLOAD || fail "cannot turn autoload_plugins off"
+	pt_bind "$EDU1" || fail "cannot bind $EDU1 to mdev_pt"
+	module_loaded $EDU_MOD && fail "$EDU_MOD loaded with autoload_plugins off"
+	expect_eq "types of $EDU1 without autoload" "$PT_ONLY" "$(types_of "$EDU1")"
+	modprobe $EDU_MOD || fail "modprobe $EDU_MOD"
+	wait_for $REREG_TIMEOUT has_types "$EDU1" "$EDU_TYPES" ||
+		fail "$EDU1 types after $REREG_TIMEOUT s: $(types_of "$EDU1")"
+	pt_bind "$EDU2" || fail "cannot bind $EDU2 to mdev_pt"
+	expect_eq "types of $EDU2 with the plugin loaded ahead" "$EDU_TYPES" \
+		"$(types_of "$EDU2")"
+	echo Y > $AUTOLOAD || fail "cannot turn autoload_plugins on"
+	pci_unbind "$EDU1"
+	pci_unbind "$EDU2"
+	rmmod $EDU_MOD || fail "rmmod $EDU_MOD"
+	pt_bind "$EDU1" || fail "cannot bind $EDU1 to mdev_pt"
+	module_loaded $EDU_MOD || fail "autoload_plugins on again: $EDU_MOD not loaded"
+	expect_eq "types of $EDU1 with autoload" "$EDU_TYPES" "$(types_of "$EDU1")"
 }
 
 test_type_attributes()

@@ -17,14 +17,23 @@
 
 #include "mdev_pt_priv.h"
 
+static bool autoload_plugins = true;
+module_param(autoload_plugins, bool, 0644);
+MODULE_PARM_DESC(autoload_plugins,
+		 "Load the plugin modules matching a function when it binds (default: on). Turn it off when the plugins are loaded ahead of binding, to save running modprobe for every function.");
+
 /*
  * Load the plugins that declared an alias matching the function's IDs.  The
  * alias is a "pci:" modalias without the programming interface, which would
  * not fit in a module name (MODULE_NAME_LEN) behind the "mdev_pt:" prefix.
+ * A plugin loaded later attaches to the bound functions all the same.
  */
 static void mdev_pt_request_plugins(struct pci_dev *pdev)
 {
 	int ret;
+
+	if (!autoload_plugins)
+		return;
 
 	ret = request_module("mdev_pt:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02X",
 			     pdev->vendor, pdev->device,
