@@ -236,6 +236,31 @@ test_disable_sriov_under_open_instances()
 	echo "# disable with two open instances took $((SECONDS - start)) s"
 }
 
+# mmap() of a sample instance while SR-IOV is being disabled and one of its
+# device calls is in flight (stopped on a userfaultfd page): refused with
+# ENOTCONN at once.  It used to wait for the function's detach_sem under
+# mmap_lock, which the call in flight needed: a deadlock lockdep reported.
+test_mmap_while_controlling_function_goes()
+{
+	local u out
+
+	setup
+	expect_write "$DRV/vf_autobind" "$PF" OK
+	set_numvfs 1
+	[ -d "$(type_dir "$(vf 0)" "$SAMPLE_TYPE")" ] || fail "no sample type on $(vf 0)"
+	u=$(new_uuid)
+	pt_create "$(vf 0)" "$u" "$SAMPLE_TYPE"
+	out=$(timeout 120 "$BIN/vfio_mmap_detach" \
+		"$(iommu_group_of "/sys/bus/mdev/devices/$u")" "$u" \
+		"$PFDIR/sriov_numvfs" 2>&1)
+	expect_eq "vfio_mmap_detach steps" \
+		"blocked writer mmap ENOTCONN get_info OK closed numvfs OK" \
+		"$(echo $out)"
+	[ -z "$(vfs)" ] || fail "VFs left: $(vfs)"
+	no_mdevs_left
+	expect_dmesg "mdev_pt_sample: controlling function $PF gone"
+}
+
 # Unbind the PF from nvme while instances on its VFs are open: they stay,
 # but the sample plugin is told and its instance is cut off.
 test_pf_unbind_under_open_instances()

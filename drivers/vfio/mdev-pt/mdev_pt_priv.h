@@ -209,7 +209,8 @@ struct mdev_pt_instance {
  * @detach_sem: held for reading across each device call of an instance
  *	whose plugin depends on the controlling function, for writing while
  *	@controlling_gone is set: the plugin hears of it only once its calls
- *	in flight are over
+ *	in flight are over.  Taken outside mm->mmap_lock (ioctls fault on
+ *	user memory), so mmap() only trylocks it
  * @mig: migration state, used while a migratable type holds the lease
  *
  * An mdev instance is a lease on @core_device: while no instance exists

@@ -139,6 +139,28 @@ static int mdev_pt_call_begin(struct mdev_pt_function *fn)
 	return 0;
 }
 
+/*
+ * mmap() comes with the caller's mmap_lock held, and the other device calls
+ * take that lock inside detach_sem (a fault in copy_from_user()): waiting
+ * for detach_sem here could deadlock against mdev_pt_controlling_gone()
+ * queued behind such a call.  Only that writer ever holds or waits for
+ * detach_sem, so a failed trylock means the controlling function is going
+ * away, and mmap() is refused as it would be right after.
+ */
+static int mdev_pt_mmap_begin(struct mdev_pt_function *fn)
+{
+	if (!mdev_pt_inst_depends(fn->instance))
+		return 0;
+
+	if (!down_read_trylock(&fn->detach_sem))
+		return -ENOTCONN;
+	if (READ_ONCE(fn->controlling_gone)) {
+		up_read(&fn->detach_sem);
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
 static void mdev_pt_call_end(struct mdev_pt_function *fn)
 {
 	if (mdev_pt_inst_depends(fn->instance))
@@ -233,7 +255,7 @@ static int mdev_pt_vfio_mmap(struct vfio_device *core_vdev,
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
 	int ret;
 
-	ret = mdev_pt_call_begin(fn);
+	ret = mdev_pt_mmap_begin(fn);
 	if (ret)
 		return ret;
 	ret = mdev_pt_mmap(fn, vma);

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio_mmap_detach GROUP NAME SRIOV_NUMVFS: mmap() of an instance whose
+ * controlling function is going away must not deadlock.  Regression test
+ * for a lock inversion lockdep found on the debug kernel: mmap() waited for
+ * the function's detach_sem while holding the caller's mmap_lock, and the
+ * other device calls hold detach_sem across faults on user memory, which
+ * need mmap_lock.
+ *
+ * NAME is an instance of a plugin that depends on its PF (the sample
+ * plugin), SRIOV_NUMVFS the PF's sriov_numvfs.  The program
+ *  1. opens NAME in GROUP and starts VFIO_DEVICE_GET_INFO from a thread
+ *     with its argument on a userfaultfd page: the call stops in the
+ *     driver's copy_from_user(), inside the device call ("blocked");
+ *  2. forks a child that writes 0 to SRIOV_NUMVFS and waits until the
+ *     child sits in mdev_pt_controlling_gone() (its top frame in
+ *     /proc/PID/stack), waiting for the in-flight call ("writer");
+ *  3. calls mmap() on the device from another thread and prints its result
+ *     ("mmap ENOTCONN" expected; "mmap blocked" if it does not return
+ *     within 20 s, the deadlock);
+ *  4. resolves the fault and prints the GET_INFO result ("get_info OK"),
+ *     closes the device ("closed") and prints the child's result
+ *     ("numvfs OK").
+ * Errors print the failed step and errno.  Exit status 0 when every step
+ * ran.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <linux/userfaultfd.h>
+#include <linux/vfio.h>
+
+static int device = -1;
+static void *uffd_page;
+static int ioctl_ret, ioctl_errno;
+static int mmap_errno, mmap_pipe[2];
+
+static int fail(const char *step)
+{
+	printf("%s %s\n", step, strerrorname_np(errno));
+	return 1;
+}
+
+static void *ioctl_thread(void *arg)
+{
+	(void)arg;
+	ioctl_ret = ioctl(device, VFIO_DEVICE_GET_INFO, uffd_page);
+	ioctl_errno = errno;
+	return NULL;
+}
+
+static void *mmap_thread(void *arg)
+{
+	void *p;
+
+	(void)arg;
+	/*
+	 * Any region: the core decides about a detached instance before the
+	 * region is looked at.
+	 */
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, device, 0);
+	mmap_errno = p == MAP_FAILED ? errno : 0;
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+	if (write(mmap_pipe[1], "x", 1) != 1)
+		abort();
+	return NULL;
+}
+
+static char child_stack[4096];
+
+/* The child is waiting for detach_sem in mdev_pt_controlling_gone(). */
+static bool child_waits(pid_t child)
+{
+	char path[64], *buf = child_stack;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stack", child);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(child_stack) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	/*
+	 * The stack leaves out the scheduling functions (down_write()): the
+	 * top frame is mdev_pt_controlling_gone() while it waits, which it
+	 * only does for detach_sem here.
+	 */
+	return strstr(buf, "mdev_pt_controlling_gone") &&
+	       strstr(buf, "mdev_pt_controlling_gone") < strchr(buf, '\n');
+}
+
+/*
+ * The child writing sriov_numvfs must not hold the device open: the VF's
+ * removal waits for every file of it to be closed.
+ */
+static pid_t disable_sriov(const char *numvfs, const int *fds, int nfds)
+{
+	pid_t child = fork();
+	int fd, i;
+
+	if (child)
+		return child;
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	fd = open(numvfs, O_WRONLY);
+	_exit(fd < 0 || write(fd, "0", 1) != 1 ? 1 : 0);
+}
+
+int main(int argc, char **argv)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct vfio_device_info *info;
+	struct uffdio_copy copy = {};
+	pthread_t ioctl_tid, mmap_tid;
+	int container, group, uffd, i, status;
+	struct pollfd pfd;
+	struct uffd_msg msg;
+	char path[64];
+	void *src;
+	pid_t child;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s GROUP NAME SRIOV_NUMVFS\n", argv[0]);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	snprintf(path, sizeof(path), "/dev/vfio/%s", argv[1]);
+	container = open("/dev/vfio/vfio", O_RDWR);
+	if (container < 0)
+		return fail("container");
+	group = open(path, O_RDWR);
+	if (group < 0)
+		return fail("group");
+	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container))
+		return fail("set_container");
+	if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return fail("set_iommu");
+	device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[2]);
+	if (device < 0)
+		return fail("get_device_fd");
+
+	/* 1. A device call stopped inside the driver. */
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		return fail("userfaultfd");
+	if (ioctl(uffd, UFFDIO_API, &api))
+		return fail("uffdio_api");
+	uffd_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (uffd_page == MAP_FAILED)
+		return fail("mmap_uffd_page");
+	reg.range.start = (unsigned long)uffd_page;
+	reg.range.len = 4096;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		return fail("uffdio_register");
+	if (pthread_create(&ioctl_tid, NULL, ioctl_thread, NULL))
+		return fail("ioctl_thread");
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	if (poll(&pfd, 1, 30000) != 1 || read(uffd, &msg, sizeof(msg)) !=
+	    sizeof(msg) || msg.event != UFFD_EVENT_PAGEFAULT)
+		return fail("no_fault");
+	printf("blocked\n");
+
+	/* 2. The controlling function goes; its notice waits for the call. */
+	child = disable_sriov(argv[3], (int[]){ device, group, container, uffd },
+			      4);
+	if (child < 0)
+		return fail("fork");
+	for (i = 0; i < 600 && !child_waits(child); i++)
+		usleep(100000);
+	if (i == 600) {
+		printf("writer not seen in /proc/%d/stack:\n%s", child,
+		       child_stack);
+		return 1;
+	}
+	printf("writer\n");
+
+	/* 3. mmap() must not wait. */
+	if (pipe(mmap_pipe))
+		return fail("pipe");
+	if (pthread_create(&mmap_tid, NULL, mmap_thread, NULL))
+		return fail("mmap_thread");
+	pfd = (struct pollfd){ .fd = mmap_pipe[0], .events = POLLIN };
+	if (poll(&pfd, 1, 20000) != 1) {
+		/* Deadlocked: nothing below could finish. */
+		printf("mmap blocked\n");
+		return 1;
+	}
+	pthread_join(mmap_tid, NULL);
+	printf("mmap %s\n", mmap_errno ? strerrorname_np(mmap_errno) : "OK");
+
+	/* 4. Let the call finish, close, and the PF's VFs go. */
+	src = aligned_alloc(4096, 4096);
+	if (!src)
+		return fail("alloc");
+	memset(src, 0, 4096);
+	info = src;
+	info->argsz = sizeof(*info);
+	copy.dst = (unsigned long)uffd_page;
+	copy.src = (unsigned long)src;
+	copy.len = 4096;
+	if (ioctl(uffd, UFFDIO_COPY, &copy))
+		return fail("uffdio_copy");
+	pthread_join(ioctl_tid, NULL);
+	printf("get_info %s\n",
+	       ioctl_ret ? strerrorname_np(ioctl_errno) : "OK");
+	close(device);
+	close(group);
+	close(container);
+	printf("closed\n");
+	if (waitpid(child, &status, 0) != child)
+		return fail("waitpid");
+	printf("numvfs %s\n", WIFEXITED(status) && !WEXITSTATUS(status) ?
+	       "OK" : "failed");
+	return 0;
+}
