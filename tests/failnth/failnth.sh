@@ -45,29 +45,7 @@ cleanup()
 #    whole object (no leak report, kmemleak stays on).
 drop_injected_failures()
 {
-	awk '/: page allocation failure: order:[0-9]+, mode:/ { skip = 1; next }
-	     /: vmalloc error: size [0-9]+, .*mode:/ { skip = 1; next }
-	     skip && /<\/TASK>/ { skip = 0; next }
-	     skip { next }
-	     /kmemleak: Cannot allocate a scan area, scanning the full object$/ { next }
-	     /------------\[ cut here \]------------/ { n = 0; inwarn = 1 }
-	     inwarn { b[n++] = $0 }
-	     inwarn && /---\[ end trace/ {
-		t = ""
-		for (i = 0; i < n; i++)
-			t = t "\n" b[i]
-		known = (t ~ /at drivers\/vfio\/group.c:[0-9]+ vfio_group_release/ &&
-			 t ~ /vfio_create_group/) ||
-			(t ~ /at fs\/proc\/generic.c:[0-9]+ remove_proc_entry/ &&
-			 t ~ /unregister_irq_proc/)
-		if (!known)
-			for (i = 0; i < n; i++)
-				print b[i]
-		inwarn = 0
-		next
-	     }
-	     !inwarn
-	     END { if (inwarn) for (i = 0; i < n; i++) print b[i] }'
+	awk -f "$(dirname "$0")/injected.awk"
 }
 
 dmesg_problems()
