@@ -116,7 +116,9 @@ find_functions()
 	EDU2=$(edu_bdfs | sed -n 2p)
 	[ -n "$EDU2" ] || { echo "two edu functions expected"; return 1; }
 	vfs=$(vm_nvme_vf_bdfs)
-	[ -n "$vfs" ] || vfs=$(vm_nvme_enable_vfs "${1:-2}") || { echo "cannot enable VFs"; return 1; }
+	# Fewer than asked (an earlier program may have left some): start over.
+	[ "$(echo "$vfs" | grep -c .)" -ge "${1:-2}" ] ||
+		vfs=$(vm_nvme_enable_vfs "${1:-2}") || { echo "cannot enable VFs"; return 1; }
 	VF=$(echo "$vfs" | sed -n 1p)
 }
 
