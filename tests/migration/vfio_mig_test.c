@@ -22,9 +22,12 @@
 
 #include "../vfio/harness.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <linux/userfaultfd.h>
 
 #include "mig_util.h"
 #include "../vfio/edu_regs.h"
@@ -496,6 +499,143 @@ TEST_F_TIMEOUT(edu, data_fd_misuse, 60)
 	ASSERT_EQ(-1, read(sfd, buf, sizeof(buf)))
 		TH_LOG("read after a reset did not fail");
 	close(sfd);
+}
+
+struct reset_race {
+	int dev_fd, data_fd;
+	void *page;			/* the read's buffer, on userfaultfd */
+	ssize_t read_ret;
+	int read_err, reset_ret, reset_err;
+	pid_t reset_tid;
+	bool reset_done;
+};
+
+static void *reset_race_read(void *arg)
+{
+	struct reset_race *r = arg;
+
+	r->read_ret = read(r->data_fd, r->page, 4096);
+	r->read_err = errno;
+	return NULL;
+}
+
+static void *reset_race_reset(void *arg)
+{
+	struct reset_race *r = arg;
+
+	__atomic_store_n(&r->reset_tid, gettid(), __ATOMIC_RELEASE);
+	r->reset_ret = ioctl(r->dev_fd, VFIO_DEVICE_RESET);
+	r->reset_err = errno;
+	__atomic_store_n(&r->reset_done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Thread @tid of this process sleeps in a function whose name starts with
+ * @prefix: the top frame of its kernel stack (which leaves out the
+ * scheduling functions, i.e. mutex_lock()).
+ */
+static bool thread_sleeps_in(pid_t tid, const char *prefix)
+{
+	char path[64], buf[2048], *hit, *nl;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	hit = strstr(buf, prefix);
+	nl = strchr(buf, '\n');
+	return hit && (!nl || hit < nl);
+}
+
+static bool reset_race_done(struct reset_race *r)
+{
+	return __atomic_load_n(&r->reset_done, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * VFIO_DEVICE_RESET while a read of the data fd is inside the driver,
+ * stopped on a userfaultfd page after the stream's preamble: the reset
+ * waits for the read, the read then goes on to the plugin's save (which
+ * reads the registers under vfio_pci_core's memory_lock), and both return.
+ * The reset used to drop the data file from reset_done, holding
+ * memory_lock: a deadlock that lockdep reported on the debug kernel.
+ */
+TEST_F_TIMEOUT(edu, reset_while_reading, 90)
+{
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_copy copy = { 0 };
+	struct reset_race r = { .dev_fd = self->a.dev.fd };
+	pthread_t reader, resetter;
+	struct uffd_msg msg;
+	struct pollfd pfd;
+	char *src;
+	int uffd, i;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	r.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r.page);
+	reg.range.start = (unsigned long)r.page;
+	reg.range.len = 4096;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	src = aligned_alloc(4096, 4096);
+	ASSERT_NE(NULL, src);
+	memset(src, 0, 4096);
+
+	ASSERT_EQ(0, mig_set(self->a.dev.fd, VFIO_DEVICE_STATE_STOP_COPY,
+			     &r.data_fd));
+	ASSERT_LE(0, r.data_fd);
+	ASSERT_EQ(0, pthread_create(&reader, NULL, reset_race_read, &r));
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&pfd, 1, 30000)) TH_LOG("the read never faulted");
+	ASSERT_EQ((ssize_t)sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	ASSERT_EQ(0, pthread_create(&resetter, NULL, reset_race_reset, &r));
+	for (i = 0; i < 300; i++) {
+		pid_t tid = __atomic_load_n(&r.reset_tid, __ATOMIC_ACQUIRE);
+
+		if (reset_race_done(&r) ||
+		    (tid && thread_sleeps_in(tid, "mdev_pt_mig_")))
+			break;
+		usleep(100000);
+	}
+	ASSERT_FALSE(reset_race_done(&r))
+		TH_LOG("the reset did not wait for the read in flight");
+	ASSERT_LT(i, 300) TH_LOG("the reset never waited for the data file");
+
+	copy.dst = (unsigned long)r.page;
+	copy.src = (unsigned long)src;
+	copy.len = 4096;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &copy));
+	for (i = 0; i < 200 && !reset_race_done(&r); i++)
+		usleep(100000);
+	/* A deadlocked test cannot end: say so before the harness waits. */
+	ASSERT_TRUE(reset_race_done(&r))
+		TH_LOG("VFIO_DEVICE_RESET and the data fd read deadlocked");
+	pthread_join(resetter, NULL);
+	pthread_join(reader, NULL);
+	ASSERT_EQ(0, r.reset_ret) TH_LOG("reset: %s", strerror(r.reset_err));
+	ASSERT_LT(0, r.read_ret) TH_LOG("read: %s", strerror(r.read_err));
+	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(self->a.dev.fd));
+	ASSERT_EQ(-1, read(r.data_fd, src, 4096))
+		TH_LOG("the session survived the reset");
+	close(r.data_fd);
+	close(uffd);
+	munmap(r.page, 4096);
+	free(src);
 }
 
 /* A bit flipped in the payload of every kind of record. */

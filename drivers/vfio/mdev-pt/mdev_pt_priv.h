@@ -129,10 +129,16 @@ struct mdev_pt_mig_v1 {
 /**
  * struct mdev_pt_mig - migration state of a function
  * @state_mutex: serializes state changes, the v1 region and the plugin's
- *	migration callbacks; released with mdev_pt_mig_state_unlock()
+ *	migration callbacks; taken with mdev_pt_mig_state_lock() and
+ *	released with mdev_pt_mig_state_unlock()
  * @reset_lock: protects @deferred_reset
- * @deferred_reset: the function was reset while @state_mutex was held;
- *	the holder puts the state back to RUNNING when it unlocks
+ * @deferred_reset: the function was reset and the state not yet put back
+ *	to RUNNING; reset_done only sets it (it may run under
+ *	vfio_pci_core's memory_lock, which a data file's reader takes inside
+ *	the file's lock), the next holder of @state_mutex applies it at lock
+ *	and at unlock
+ * @reset_work: takes @state_mutex to apply @deferred_reset when no one
+ *	else does
  * @inst: the instance of a migratable type holding the lease, or NULL
  * @state: the v2 device state
  * @saving: the save file, with a reference, while saving
@@ -143,6 +149,7 @@ struct mdev_pt_mig {
 	struct mutex state_mutex;	/* protects the fields below */
 	spinlock_t reset_lock;		/* protects deferred_reset */
 	bool deferred_reset;
+	struct work_struct reset_work;
 	struct mdev_pt_instance *inst;
 	enum vfio_device_mig_state state;
 	struct mdev_pt_mig_file *saving;
@@ -341,6 +348,8 @@ void mdev_pt_mig_attach(struct mdev_pt_instance *inst);
 void mdev_pt_mig_detach(struct mdev_pt_instance *inst);
 void mdev_pt_mig_close(struct mdev_pt_function *fn);
 void mdev_pt_mig_reset_done(struct mdev_pt_function *fn);
+void mdev_pt_mig_reset_sync(struct mdev_pt_function *fn);
+void mdev_pt_mig_state_lock(struct mdev_pt_function *fn);
 void mdev_pt_mig_state_unlock(struct mdev_pt_function *fn);
 struct file *mdev_pt_mig_set_state_locked(struct mdev_pt_function *fn,
 					  enum vfio_device_mig_state new);

@@ -10,10 +10,12 @@
  * state machine and the same stream.
  *
  * Locking: fn->mig.state_mutex serializes state changes, the v1 region
- * and every plugin callback; it is released with
- * mdev_pt_mig_state_unlock(), which applies a reset that happened while it
- * was held (the reset_done handler cannot sleep on it: the PCI core may
- * call it with locks vfio_pci_core's ioctls also take).  A data file's
+ * and every plugin callback; it is taken with mdev_pt_mig_state_lock() and
+ * released with mdev_pt_mig_state_unlock(), which both apply a reset of
+ * the function that is still pending.  The reset_done handler only notes
+ * the reset and queues reset_work: the PCI core and vfio_pci_core call it
+ * holding the device's memory_lock, which a plugin's save or load takes
+ * (mdev_pt_bar_rw_decoding()) under a data file's lock.  A data file's
  * lock is taken after the state mutex; reads and writes of a v2 data fd
  * take only the file's lock, and every state change that touches an
  * active file takes it too, so plugin callbacks never run concurrently.
@@ -63,12 +65,6 @@ static const char *mdev_pt_mig_type_name(struct mdev_pt_instance *inst)
 static u32 mdev_pt_crc32(const void *buf, size_t len)
 {
 	return crc32_le(~0U, buf, len) ^ ~0U;
-}
-
-/* Lock the state mutex; release it with mdev_pt_mig_state_unlock(). */
-static void mdev_pt_mig_state_lock(struct mdev_pt_function *fn)
-{
-	mutex_lock(&fn->mig.state_mutex);
 }
 
 /* ---- data files ---- */
@@ -608,42 +604,85 @@ static void mdev_pt_mig_reset_locked(struct mdev_pt_function *fn)
 	fn->mig.state = VFIO_DEVICE_STATE_RUNNING;
 }
 
+/* Apply the resets of the function noted since the last time. */
+static void mdev_pt_mig_apply_reset(struct mdev_pt_function *fn)
+{
+	bool pending;
+
+	lockdep_assert_held(&fn->mig.state_mutex);
+
+	for (;;) {
+		spin_lock(&fn->mig.reset_lock);
+		pending = fn->mig.deferred_reset;
+		fn->mig.deferred_reset = false;
+		spin_unlock(&fn->mig.reset_lock);
+		if (!pending)
+			return;
+		mdev_pt_mig_reset_locked(fn);
+	}
+}
+
+/**
+ * mdev_pt_mig_state_lock() - take the state mutex
+ * @fn: the function
+ *
+ * Applies a reset of the function still pending, so the holder sees the
+ * state as it is.
+ */
+void mdev_pt_mig_state_lock(struct mdev_pt_function *fn)
+{
+	mutex_lock(&fn->mig.state_mutex);
+	mdev_pt_mig_apply_reset(fn);
+}
+
 /**
  * mdev_pt_mig_state_unlock() - release the state mutex
  * @fn: the function
  *
- * Applies a reset that reset_done deferred while the mutex was held.
+ * Applies a reset of the function noted while the mutex was held.
  */
 void mdev_pt_mig_state_unlock(struct mdev_pt_function *fn)
 {
-again:
-	spin_lock(&fn->mig.reset_lock);
-	if (fn->mig.deferred_reset) {
-		fn->mig.deferred_reset = false;
-		spin_unlock(&fn->mig.reset_lock);
-		mdev_pt_mig_reset_locked(fn);
-		goto again;
-	}
+	mdev_pt_mig_apply_reset(fn);
 	mutex_unlock(&fn->mig.state_mutex);
-	spin_unlock(&fn->mig.reset_lock);
+}
+
+static void mdev_pt_mig_reset_work(struct work_struct *work)
+{
+	struct mdev_pt_function *fn = container_of(work, struct mdev_pt_function,
+						   mig.reset_work);
+
+	mdev_pt_mig_state_lock(fn);
+	mdev_pt_mig_state_unlock(fn);
 }
 
 /**
  * mdev_pt_mig_reset_done() - the function was reset
  * @fn: the function
  *
- * From the PCI reset_done handler and after VFIO_DEVICE_RESET.  If the
- * state mutex is busy its holder applies the reset when it unlocks.
+ * From the PCI reset_done handler, which may run under vfio_pci_core's
+ * memory_lock: it only notes the reset.  The next holder of the state
+ * mutex, or reset_work, puts the state back to RUNNING.
  */
 void mdev_pt_mig_reset_done(struct mdev_pt_function *fn)
 {
 	spin_lock(&fn->mig.reset_lock);
 	fn->mig.deferred_reset = true;
-	if (!mutex_trylock(&fn->mig.state_mutex)) {
-		spin_unlock(&fn->mig.reset_lock);
-		return;
-	}
 	spin_unlock(&fn->mig.reset_lock);
+	schedule_work(&fn->mig.reset_work);
+}
+
+/**
+ * mdev_pt_mig_reset_sync() - the function was reset through the vfio device
+ * @fn: the function
+ *
+ * After VFIO_DEVICE_RESET, outside vfio_pci_core's locks: the state is back
+ * to RUNNING and the data files are dead when the ioctl returns.
+ */
+void mdev_pt_mig_reset_sync(struct mdev_pt_function *fn)
+{
+	mdev_pt_mig_reset_done(fn);
+	mdev_pt_mig_state_lock(fn);
 	mdev_pt_mig_state_unlock(fn);
 }
 
@@ -1025,11 +1064,13 @@ void mdev_pt_mig_init(struct mdev_pt_function *fn)
 {
 	mutex_init(&fn->mig.state_mutex);
 	spin_lock_init(&fn->mig.reset_lock);
+	INIT_WORK(&fn->mig.reset_work, mdev_pt_mig_reset_work);
 	fn->mig.state = VFIO_DEVICE_STATE_RUNNING;
 }
 
 void mdev_pt_mig_destroy(struct mdev_pt_function *fn)
 {
+	cancel_work_sync(&fn->mig.reset_work);
 	mutex_destroy(&fn->mig.state_mutex);
 }
 

@@ -312,7 +312,7 @@ static ssize_t mdev_pt_v1_rw(struct vfio_pci_core_device *vdev,
 	    (pos >= MDEV_PT_V1_INFO_SIZE && pos < MDEV_PT_V1_HDR_SIZE))
 		return -EINVAL;
 
-	mutex_lock(&fn->mig.state_mutex);
+	mdev_pt_mig_state_lock(fn);
 	if (!fn->mig.inst || !fn->mig.v1.data) {
 		ret = -ENODEV;
 	} else if (pos < MDEV_PT_V1_INFO_SIZE) {
@@ -411,7 +411,7 @@ int mdev_pt_mig_v1_open(struct mdev_pt_instance *inst)
 	if (!data)
 		return -ENOMEM;
 
-	mutex_lock(&fn->mig.state_mutex);
+	mdev_pt_mig_state_lock(fn);
 	fn->mig.v1.data = data;
 	mdev_pt_mig_state_unlock(fn);
 
@@ -438,7 +438,7 @@ void mdev_pt_mig_v1_close(struct mdev_pt_function *fn)
 {
 	void *data;
 
-	mutex_lock(&fn->mig.state_mutex);
+	mdev_pt_mig_state_lock(fn);
 	mdev_pt_mig_v1_reset(fn);
 	data = fn->mig.v1.data;
 	fn->mig.v1.data = NULL;

@@ -179,7 +179,7 @@ static long mdev_pt_ioctl_reset(struct mdev_pt_function *fn, unsigned long arg)
 
 	ret = vfio_pci_core_ioctl(&fn->core_device.vdev, VFIO_DEVICE_RESET, arg);
 	if (!ret)
-		mdev_pt_mig_reset_done(fn);
+		mdev_pt_mig_reset_sync(fn);
 	return ret;
 }
 
