@@ -194,6 +194,8 @@ struct mdev_pt_type_ops {
  * @reset: optional; the function was reset (VFIO_DEVICE_RESET, FLR,
  *	open or close): the device runs from its reset state, any save or
  *	resume is abandoned, and the plugin forgets what it kept for them.
+ *	Called after the reset, before any other callback that follows it
+ *	(VFIO_DEVICE_RESET returns only once it ran).
  *
  * mdev-pt owns the state machine, the data files, the stream format and
  * the locking: the callbacks are called under the instance's migration
