@@ -36,7 +36,8 @@ $(BUILD)/bench/%: $(TOP)/bench/%.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
-$(BUILD)/tests/%: $(TOP)/tests/tools/%.c
+$(BUILD)/tests/%: $(TOP)/tests/tools/%.c $(TOP)/tests/tools/vfio_tool.h \
+		$(TOP)/tests/lib/sysfs_util.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 

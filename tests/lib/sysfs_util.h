@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * sysfs helpers of the mdev-pt test programs that need no test harness:
- * attribute reads and writes, new UUIDs, and instances made and removed
- * through the mdev sysfs interface.  Every function returns 0 (or the value
- * asked for) or -errno, and leaves reporting to its caller.
+ * sysfs and procfs helpers of the mdev-pt test programs that need no test
+ * harness: attribute reads and writes, new UUIDs, instances made and
+ * removed through the mdev sysfs interface, where a task sleeps.  The
+ * functions return 0 (or the value asked for) or -errno, and leave
+ * reporting to their caller.
  */
 #ifndef MDEVPT_SYSFS_UTIL_H
 #define MDEVPT_SYSFS_UTIL_H
@@ -131,6 +132,20 @@ static inline long type_available(const char *bdf, const char *type)
 	if (errno || end == buf || *end || val < 0)
 		return -EINVAL;
 	return val;
+}
+
+/*
+ * Whether the top frame of a kernel stack (/proc/PID/stack or
+ * /proc/self/task/TID/stack, @path) is a function whose name starts with
+ * @prefix.  The stack leaves out the scheduling functions (mutex_lock(),
+ * down_write()...), so for a sleeping task it names the function waiting.
+ */
+static inline bool proc_stack_top_in(const char *path, const char *prefix)
+{
+	char buf[256];
+
+	/* sysfs_read() keeps the first line: the top frame. */
+	return !sysfs_read(path, buf, sizeof(buf)) && strstr(buf, prefix);
 }
 
 #endif /* MDEVPT_SYSFS_UTIL_H */

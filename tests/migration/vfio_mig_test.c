@@ -530,31 +530,6 @@ static void *reset_race_reset(void *arg)
 	return NULL;
 }
 
-/*
- * Thread @tid of this process sleeps in a function whose name starts with
- * @prefix: the top frame of its kernel stack (which leaves out the
- * scheduling functions, i.e. mutex_lock()).
- */
-static bool thread_sleeps_in(pid_t tid, const char *prefix)
-{
-	char path[64], buf[2048], *hit, *nl;
-	ssize_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return false;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
-	hit = strstr(buf, prefix);
-	nl = strchr(buf, '\n');
-	return hit && (!nl || hit < nl);
-}
-
 static bool reset_race_done(struct reset_race *r)
 {
 	return __atomic_load_n(&r->reset_done, __ATOMIC_ACQUIRE);
@@ -577,7 +552,7 @@ TEST_F_TIMEOUT(edu, reset_while_reading, 90)
 	pthread_t reader, resetter;
 	struct uffd_msg msg;
 	struct pollfd pfd;
-	char *src;
+	char path[64], *src;
 	int uffd, i;
 
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
@@ -604,11 +579,13 @@ TEST_F_TIMEOUT(edu, reset_while_reading, 90)
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 
 	ASSERT_EQ(0, pthread_create(&resetter, NULL, reset_race_reset, &r));
+	/* It waits in the core's migration code for the read's file lock. */
 	for (i = 0; i < 300; i++) {
 		pid_t tid = __atomic_load_n(&r.reset_tid, __ATOMIC_ACQUIRE);
 
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
 		if (reset_race_done(&r) ||
-		    (tid && thread_sleeps_in(tid, "mdev_pt_mig_")))
+		    (tid && proc_stack_top_in(path, "mdev_pt_mig_")))
 			break;
 		usleep(100000);
 	}

@@ -10,25 +10,13 @@
  * prints "closed".  Errors before "open" print the failed step and errno,
  * as vfio_open does.  Output is line-buffered for tests that follow it.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <unistd.h>
 
-#include <linux/vfio.h>
-
-static int fail(const char *step)
-{
-	printf("%s %s\n", step, strerrorname_np(errno));
-	return 1;
-}
+#include "vfio_tool.h"
 
 static const char *result(int ret)
 {
@@ -59,10 +47,11 @@ int main(int argc, char **argv)
 		.index = VFIO_PCI_CONFIG_REGION_INDEX,
 	};
 	struct vfio_device_info info = { .argsz = sizeof(info) };
-	int container, group, device, efd, sfd, timeout = 120;
+	int device, efd, sfd, timeout = 120;
+	struct vfio_tool_dev d;
+	const char *step;
 	struct pollfd pfd[2];
 	sigset_t mask;
-	char path[64];
 	int ret;
 	short vendor;
 
@@ -80,26 +69,16 @@ int main(int argc, char **argv)
 	sfd = signalfd(-1, &mask, 0);
 	efd = eventfd(0, 0);
 	if (sfd < 0 || efd < 0)
-		return fail("fds");
+		return vfio_tool_fail("fds");
 
-	snprintf(path, sizeof(path), "/dev/vfio/%s", argv[1]);
-	group = open(path, O_RDWR);
-	if (group < 0)
-		return fail("open_group");
-	container = open("/dev/vfio/vfio", O_RDWR);
-	if (container < 0)
-		return fail("open_container");
-	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container))
-		return fail("set_container");
-	if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return fail("set_iommu");
-	device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[2]);
-	if (device < 0)
-		return fail("get_device_fd");
+	step = vfio_tool_open(&d, argv[1], argv[2]);
+	if (step)
+		return vfio_tool_fail(step);
+	device = d.device;
 	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &config))
-		return fail("region_info");
+		return vfio_tool_fail("region_info");
 	if (arm_req(device, efd))
-		return fail("set_irqs");
+		return vfio_tool_fail("set_irqs");
 	printf("open\n");
 
 	pfd[0] = (struct pollfd){ .fd = efd, .events = POLLIN };
@@ -115,9 +94,7 @@ int main(int argc, char **argv)
 	ret = pread(device, &vendor, sizeof(vendor), config.offset);
 	printf("read %s\n", result(ret));
 
-	close(device);
-	close(group);
-	close(container);
+	vfio_tool_close(&d);
 	printf("closed\n");
 	return 0;
 }

@@ -43,16 +43,13 @@
 #include <linux/userfaultfd.h>
 #include <linux/vfio.h>
 
+#include "vfio_tool.h"
+#include "../lib/sysfs_util.h"
+
 static int device = -1;
 static void *uffd_page;
 static int ioctl_ret, ioctl_errno;
 static int mmap_errno, mmap_pipe[2];
-
-static int fail(const char *step)
-{
-	printf("%s %s\n", step, strerrorname_np(errno));
-	return 1;
-}
 
 static void *ioctl_thread(void *arg)
 {
@@ -80,33 +77,6 @@ static void *mmap_thread(void *arg)
 	return NULL;
 }
 
-static char child_stack[4096];
-
-/* The child is waiting for detach_sem in mdev_pt_controlling_gone(). */
-static bool child_waits(pid_t child)
-{
-	char path[64], *buf = child_stack;
-	ssize_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stack", child);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return false;
-	len = read(fd, buf, sizeof(child_stack) - 1);
-	close(fd);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
-	/*
-	 * The stack leaves out the scheduling functions (down_write()): the
-	 * top frame is mdev_pt_controlling_gone() while it waits, which it
-	 * only does for detach_sem here.
-	 */
-	return strstr(buf, "mdev_pt_controlling_gone") &&
-	       strstr(buf, "mdev_pt_controlling_gone") < strchr(buf, '\n');
-}
-
 /*
  * The child writing sriov_numvfs must not hold the device open: the VF's
  * removal waits for every file of it to be closed.
@@ -131,7 +101,9 @@ int main(int argc, char **argv)
 	struct vfio_device_info *info;
 	struct uffdio_copy copy = {};
 	pthread_t ioctl_tid, mmap_tid;
-	int container, group, uffd, i, status;
+	struct vfio_tool_dev d;
+	const char *step;
+	int uffd, i, status;
 	struct pollfd pfd;
 	struct uffd_msg msg;
 	char path[64];
@@ -144,62 +116,58 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	snprintf(path, sizeof(path), "/dev/vfio/%s", argv[1]);
-	container = open("/dev/vfio/vfio", O_RDWR);
-	if (container < 0)
-		return fail("container");
-	group = open(path, O_RDWR);
-	if (group < 0)
-		return fail("group");
-	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container))
-		return fail("set_container");
-	if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return fail("set_iommu");
-	device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[2]);
-	if (device < 0)
-		return fail("get_device_fd");
+	step = vfio_tool_open(&d, argv[1], argv[2]);
+	if (step)
+		return vfio_tool_fail(step);
+	device = d.device;
 
 	/* 1. A device call stopped inside the driver. */
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
 	if (uffd < 0)
-		return fail("userfaultfd");
+		return vfio_tool_fail("userfaultfd");
 	if (ioctl(uffd, UFFDIO_API, &api))
-		return fail("uffdio_api");
+		return vfio_tool_fail("uffdio_api");
 	uffd_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (uffd_page == MAP_FAILED)
-		return fail("mmap_uffd_page");
+		return vfio_tool_fail("mmap_uffd_page");
 	reg.range.start = (unsigned long)uffd_page;
 	reg.range.len = 4096;
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
-		return fail("uffdio_register");
+		return vfio_tool_fail("uffdio_register");
 	if (pthread_create(&ioctl_tid, NULL, ioctl_thread, NULL))
-		return fail("ioctl_thread");
+		return vfio_tool_fail("ioctl_thread");
 	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
 	if (poll(&pfd, 1, 30000) != 1 || read(uffd, &msg, sizeof(msg)) !=
 	    sizeof(msg) || msg.event != UFFD_EVENT_PAGEFAULT)
-		return fail("no_fault");
+		return vfio_tool_fail("no_fault");
 	printf("blocked\n");
 
 	/* 2. The controlling function goes; its notice waits for the call. */
-	child = disable_sriov(argv[3], (int[]){ device, group, container, uffd },
-			      4);
+	child = disable_sriov(argv[3],
+			      (int[]){ d.device, d.group, d.container, uffd }, 4);
 	if (child < 0)
-		return fail("fork");
-	for (i = 0; i < 600 && !child_waits(child); i++)
+		return vfio_tool_fail("fork");
+	/*
+	 * The top frame of its stack (which leaves out down_write()) is
+	 * mdev_pt_controlling_gone() while it waits, which it only does for
+	 * detach_sem here.
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/stack", child);
+	for (i = 0; i < 600 && !proc_stack_top_in(path, "mdev_pt_controlling_gone");
+	     i++)
 		usleep(100000);
 	if (i == 600) {
-		printf("writer not seen in /proc/%d/stack:\n%s", child,
-		       child_stack);
+		printf("writer not seen in %s\n", path);
 		return 1;
 	}
 	printf("writer\n");
 
 	/* 3. mmap() must not wait. */
 	if (pipe(mmap_pipe))
-		return fail("pipe");
+		return vfio_tool_fail("pipe");
 	if (pthread_create(&mmap_tid, NULL, mmap_thread, NULL))
-		return fail("mmap_thread");
+		return vfio_tool_fail("mmap_thread");
 	pfd = (struct pollfd){ .fd = mmap_pipe[0], .events = POLLIN };
 	if (poll(&pfd, 1, 20000) != 1) {
 		/* Deadlocked: nothing below could finish. */
@@ -212,7 +180,7 @@ int main(int argc, char **argv)
 	/* 4. Let the call finish, close, and the PF's VFs go. */
 	src = aligned_alloc(4096, 4096);
 	if (!src)
-		return fail("alloc");
+		return vfio_tool_fail("alloc");
 	memset(src, 0, 4096);
 	info = src;
 	info->argsz = sizeof(*info);
@@ -220,16 +188,14 @@ int main(int argc, char **argv)
 	copy.src = (unsigned long)src;
 	copy.len = 4096;
 	if (ioctl(uffd, UFFDIO_COPY, &copy))
-		return fail("uffdio_copy");
+		return vfio_tool_fail("uffdio_copy");
 	pthread_join(ioctl_tid, NULL);
 	printf("get_info %s\n",
 	       ioctl_ret ? strerrorname_np(ioctl_errno) : "OK");
-	close(device);
-	close(group);
-	close(container);
+	vfio_tool_close(&d);
 	printf("closed\n");
 	if (waitpid(child, &status, 0) != child)
-		return fail("waitpid");
+		return vfio_tool_fail("waitpid");
 	printf("numvfs %s\n", WIFEXITED(status) && !WEXITSTATUS(status) ?
 	       "OK" : "failed");
 	return 0;
