@@ -122,6 +122,17 @@ find_functions()
 	VF=$(echo "$vfs" | sed -n 1p)
 }
 
+# unbind_all: EDU1, EDU2 and every NVMe VF off their drivers (undoes
+# bind_all and whatever a test bound on other VFs).
+unbind_all()
+{
+	local b
+
+	for b in $EDU1 $EDU2 $(vm_nvme_vf_bdfs); do
+		pci_unbind "$b"
+	done
+}
+
 # bind_all: EDU1, EDU2 and VF on mdev_pt (unless they are), with their
 # plugins' types.
 bind_all()

@@ -61,15 +61,6 @@ stop_libvirtd()
 	LIBVIRTD_PID=
 }
 
-unbind_all()
-{
-	local b
-
-	for b in $EDU1 $EDU2 $(vm_nvme_vf_bdfs); do
-		pci_unbind "$b"
-	done
-}
-
 start_libvirtd()
 {
 	local d

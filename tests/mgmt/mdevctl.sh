@@ -19,15 +19,6 @@ cleanup()
 	mdevctl_reset
 }
 
-unbind_all()
-{
-	local b
-
-	for b in $EDU1 $EDU2 $VF; do
-		pci_unbind "$b"
-	done
-}
-
 # Once for all tests (they run in subshells): udevd, the functions bound.
 find_functions || exit 1
 udevd_start || exit 1

@@ -21,15 +21,6 @@ cleanup()
 	rm -f "$MDEV_PT_PROFILE_STATE"
 }
 
-unbind_all()
-{
-	local b
-
-	for b in $EDU1 $EDU2 $VF; do
-		pci_unbind "$b"
-	done
-}
-
 find_functions || exit 1
 bind_all
 trap 'cleanup; unbind_all; vm_nvme_enable_vfs 0 > /dev/null' EXIT
