@@ -31,8 +31,8 @@
 
 #include "mig_util.h"
 #include "../vfio/edu_regs.h"
+#include "edu_mig.h"
 
-#define FACT_TIMEOUT_MS		5000
 #define REQ_TIMEOUT_MS		20000
 #define REMOVE_TIMEOUT_S	30
 
@@ -48,32 +48,6 @@ static bool kernel_has_precopy(void)
 }
 
 /* --- edu registers ---------------------------------------------------------- */
-
-static uint32_t bar_read(struct __test_metadata *_metadata,
-			 struct vfio_test_device *dev, uint64_t bar0,
-			 unsigned int reg)
-{
-	uint32_t val;
-
-	ASSERT_EQ(4, pread(dev->fd, &val, 4, bar0 + reg))
-		TH_LOG("BAR0 read at 0x%x: %m", reg);
-	return val;
-}
-
-static void bar_write(struct __test_metadata *_metadata,
-		      struct vfio_test_device *dev, uint64_t bar0,
-		      unsigned int reg, uint32_t val)
-{
-	ASSERT_EQ(4, pwrite(dev->fd, &val, 4, bar0 + reg))
-		TH_LOG("BAR0 write at 0x%x: %m", reg);
-}
-
-/* The registers the contract says migrate, in this order. */
-static const unsigned int edu_mig_regs[] = {
-	EDU_REG_LIVENESS, EDU_REG_FACTORIAL, EDU_REG_STATUS, EDU_REG_IRQ_STATUS,
-	EDU_REG_DMA_SRC, EDU_REG_DMA_DST, EDU_REG_DMA_COUNT, EDU_REG_DMA_CMD,
-};
-#define EDU_NREGS	ARRAY_SIZE(edu_mig_regs)
 
 struct edu_side {
 	struct vfio_test_device dev;
@@ -103,26 +77,6 @@ static void edu_side_close(struct edu_side *s)
 	s->open = false;
 }
 
-static void edu_snapshot(struct __test_metadata *_metadata,
-			 struct edu_side *s, uint32_t *regs)
-{
-	unsigned int i;
-
-	for (i = 0; i < EDU_NREGS; i++)
-		regs[i] = bar_read(_metadata, &s->dev, s->bar0, edu_mig_regs[i]);
-}
-
-static void edu_wait_idle(struct __test_metadata *_metadata, struct edu_side *s)
-{
-	uint64_t deadline = now_ms() + FACT_TIMEOUT_MS;
-
-	while (bar_read(_metadata, &s->dev, s->bar0, EDU_REG_STATUS) &
-	       EDU_STATUS_COMPUTING) {
-		ASSERT_GT(deadline, now_ms()) TH_LOG("factorial still computing");
-		usleep(1000);
-	}
-}
-
 /*
  * Put distinctive values into every migrating register of @s (a function
  * of @seed) and return what reads back in @regs.
@@ -132,38 +86,21 @@ static void edu_program(struct __test_metadata *_metadata, struct edu_side *s,
 {
 	struct edu_side *d = s;
 
-	edu_wait_idle(_metadata, d);
-	bar_write(_metadata, &d->dev, d->bar0, EDU_REG_STATUS, 0);
-	bar_write(_metadata, &d->dev, d->bar0, EDU_REG_IRQ_ACK,
-		  bar_read(_metadata, &d->dev, d->bar0, EDU_REG_IRQ_STATUS));
-	bar_write(_metadata, &d->dev, d->bar0, EDU_REG_LIVENESS, 0x5a000000 ^ seed);
-	bar_write(_metadata, &d->dev, d->bar0, EDU_REG_FACTORIAL, 5 + seed % 7);
-	edu_wait_idle(_metadata, d);
-	bar_write(_metadata, &d->dev, d->bar0, EDU_REG_STATUS, EDU_STATUS_IRQFACT);
-	bar_write(_metadata, &d->dev, d->bar0, EDU_REG_IRQ_RAISE,
+	edu_wait_idle(_metadata, d->dev.fd, d->bar0);
+	bar_write(_metadata, d->dev.fd, d->bar0, EDU_REG_STATUS, 0);
+	bar_write(_metadata, d->dev.fd, d->bar0, EDU_REG_IRQ_ACK,
+		  bar_read(_metadata, d->dev.fd, d->bar0, EDU_REG_IRQ_STATUS));
+	bar_write(_metadata, d->dev.fd, d->bar0, EDU_REG_LIVENESS, 0x5a000000 ^ seed);
+	bar_write(_metadata, d->dev.fd, d->bar0, EDU_REG_FACTORIAL, 5 + seed % 7);
+	edu_wait_idle(_metadata, d->dev.fd, d->bar0);
+	bar_write(_metadata, d->dev.fd, d->bar0, EDU_REG_STATUS, EDU_STATUS_IRQFACT);
+	bar_write(_metadata, d->dev.fd, d->bar0, EDU_REG_IRQ_RAISE,
 		  0x00100000 | (seed & 0xff) << 8);
-	bar_write(_metadata, &d->dev, d->bar0, EDU_REG_DMA_SRC, 0x10000 + seed * 16);
-	bar_write(_metadata, &d->dev, d->bar0, EDU_REG_DMA_DST, EDU_DMA_BUF + seed % 64);
-	bar_write(_metadata, &d->dev, d->bar0, EDU_REG_DMA_COUNT, 16 + seed % 100);
-	edu_snapshot(_metadata, d, regs);
+	bar_write(_metadata, d->dev.fd, d->bar0, EDU_REG_DMA_SRC, 0x10000 + seed * 16);
+	bar_write(_metadata, d->dev.fd, d->bar0, EDU_REG_DMA_DST, EDU_DMA_BUF + seed % 64);
+	bar_write(_metadata, d->dev.fd, d->bar0, EDU_REG_DMA_COUNT, 16 + seed % 100);
+	edu_snapshot(_metadata, d->dev.fd, d->bar0, regs);
 	ASSERT_EQ(~(0x5a000000 ^ seed), regs[0]);
-}
-
-static void edu_expect_regs(struct __test_metadata *_metadata,
-			    struct edu_side *s, const uint32_t *want)
-{
-	uint32_t got[EDU_NREGS];
-	unsigned int i, bad = 0;
-
-	edu_snapshot(_metadata, s, got);
-	for (i = 0; i < EDU_NREGS; i++) {
-		if (got[i] == want[i])
-			continue;
-		bad++;
-		printf("# register 0x%02x: 0x%08x, want 0x%08x\n",
-		       edu_mig_regs[i], got[i], want[i]);
-	}
-	ASSERT_EQ(0u, bad) TH_LOG("%u registers differ", bad);
 }
 
 /* --- refusals -------------------------------------------------------------- */
@@ -305,17 +242,17 @@ TEST_F_TIMEOUT(edu, round_trip, 60)
 	cfg_set_command(_metadata, &self->b.dev, PCI_COMMAND_MEMORY);
 	ASSERT_EQ(0, mig_set(self->b.dev.fd, VFIO_DEVICE_STATE_RUNNING, NULL));
 	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(self->b.dev.fd));
-	edu_expect_regs(_metadata, &self->b, self->regs_a);
+	edu_expect_regs(_metadata, self->b.dev.fd, self->b.bar0, self->regs_a);
 
 	/* The source can run again, its state intact. */
 	ASSERT_EQ(VFIO_DEVICE_STATE_STOP, mig_get(self->a.dev.fd));
 	ASSERT_EQ(0, mig_set(self->a.dev.fd, VFIO_DEVICE_STATE_RUNNING, NULL));
-	edu_expect_regs(_metadata, &self->a, self->regs_a);
+	edu_expect_regs(_metadata, self->a.dev.fd, self->a.bar0, self->regs_a);
 
 	/* The resumed device works: a new factorial. */
-	bar_write(_metadata, &self->b.dev, self->b.bar0, EDU_REG_FACTORIAL, 4);
-	edu_wait_idle(_metadata, &self->b);
-	ASSERT_EQ(24u, bar_read(_metadata, &self->b.dev, self->b.bar0,
+	bar_write(_metadata, self->b.dev.fd, self->b.bar0, EDU_REG_FACTORIAL, 4);
+	edu_wait_idle(_metadata, self->b.dev.fd, self->b.bar0);
+	ASSERT_EQ(24u, bar_read(_metadata, self->b.dev.fd, self->b.bar0,
 				EDU_REG_FACTORIAL));
 }
 
@@ -330,7 +267,7 @@ TEST_F_TIMEOUT(edu, round_trip_small_writes, 60)
 				 &step))
 		TH_LOG("resume failed at %s", step);
 	ASSERT_EQ(0, mig_set(self->b.dev.fd, VFIO_DEVICE_STATE_RUNNING, NULL));
-	edu_expect_regs(_metadata, &self->b, self->regs_a);
+	edu_expect_regs(_metadata, self->b.dev.fd, self->b.bar0, self->regs_a);
 }
 
 struct arc {
@@ -658,7 +595,7 @@ TEST_F_TIMEOUT(edu, corrupted_records, 90)
 					 self->stream.len, self->stream.len,
 					 VFIO_DEVICE_STATE_RUNNING, &step))
 			TH_LOG("resume failed at %s", step);
-		edu_expect_regs(_metadata, &self->b, self->regs_a);
+		edu_expect_regs(_metadata, self->b.dev.fd, self->b.bar0, self->regs_a);
 	}
 }
 
@@ -782,7 +719,7 @@ TEST_F_TIMEOUT(edu, accepted_extensions, 60)
 					 &step))
 			TH_LOG("%s refused at %s",
 			       seed ? "optional tag" : "minor + 1", step);
-		edu_expect_regs(_metadata, &self->b, self->regs_a);
+		edu_expect_regs(_metadata, self->b.dev.fd, self->b.bar0, self->regs_a);
 	}
 	mig_buf_free(&out);
 }

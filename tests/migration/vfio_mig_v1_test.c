@@ -18,30 +18,9 @@
 
 #include "mig_util.h"
 #include "../vfio/edu_regs.h"
+#include "edu_mig.h"
 
-#define FACT_TIMEOUT_MS		5000
 #define LIVE_ITERS		4
-
-static uint32_t bar_read(struct __test_metadata *_metadata, int fd,
-			 uint64_t bar0, unsigned int reg)
-{
-	uint32_t val;
-
-	ASSERT_EQ(4, pread(fd, &val, 4, bar0 + reg)) TH_LOG("BAR0 read: %m");
-	return val;
-}
-
-static void bar_write(struct __test_metadata *_metadata, int fd,
-		      uint64_t bar0, unsigned int reg, uint32_t val)
-{
-	ASSERT_EQ(4, pwrite(fd, &val, 4, bar0 + reg)) TH_LOG("BAR0 write: %m");
-}
-
-static const unsigned int edu_mig_regs[] = {
-	EDU_REG_LIVENESS, EDU_REG_FACTORIAL, EDU_REG_STATUS, EDU_REG_IRQ_STATUS,
-	EDU_REG_DMA_SRC, EDU_REG_DMA_DST, EDU_REG_DMA_COUNT, EDU_REG_DMA_CMD,
-};
-#define EDU_NREGS	ARRAY_SIZE(edu_mig_regs)
 
 struct side {
 	struct vfio_test_device dev;
@@ -77,62 +56,25 @@ static void side_close(struct side *s)
 	s->open = false;
 }
 
-static void edu_snapshot(struct __test_metadata *_metadata, struct side *s,
-			 uint32_t *regs)
-{
-	unsigned int i;
-
-	for (i = 0; i < EDU_NREGS; i++)
-		regs[i] = bar_read(_metadata, s->dev.fd, s->bar0, edu_mig_regs[i]);
-}
-
-static void edu_wait_idle(struct __test_metadata *_metadata, struct side *s)
-{
-	uint64_t deadline = now_ms() + FACT_TIMEOUT_MS;
-
-	while (bar_read(_metadata, s->dev.fd, s->bar0, EDU_REG_STATUS) &
-	       EDU_STATUS_COMPUTING) {
-		ASSERT_GT(deadline, now_ms());
-		usleep(1000);
-	}
-}
-
 static void edu_program(struct __test_metadata *_metadata, struct side *s,
 			uint32_t seed, uint32_t *regs)
 {
 	int fd = s->dev.fd;
 
 	cfg_set_command(_metadata, &s->dev, PCI_COMMAND_MEMORY);
-	edu_wait_idle(_metadata, s);
+	edu_wait_idle(_metadata, fd, s->bar0);
 	bar_write(_metadata, fd, s->bar0, EDU_REG_STATUS, 0);
 	bar_write(_metadata, fd, s->bar0, EDU_REG_IRQ_ACK,
 		  bar_read(_metadata, fd, s->bar0, EDU_REG_IRQ_STATUS));
 	bar_write(_metadata, fd, s->bar0, EDU_REG_LIVENESS, 0x3c000000 ^ seed);
 	bar_write(_metadata, fd, s->bar0, EDU_REG_FACTORIAL, 3 + seed % 8);
-	edu_wait_idle(_metadata, s);
+	edu_wait_idle(_metadata, fd, s->bar0);
 	bar_write(_metadata, fd, s->bar0, EDU_REG_STATUS, EDU_STATUS_IRQFACT);
 	bar_write(_metadata, fd, s->bar0, EDU_REG_IRQ_RAISE, 0x00200000 | seed << 4);
 	bar_write(_metadata, fd, s->bar0, EDU_REG_DMA_SRC, 0x20000 + seed * 8);
 	bar_write(_metadata, fd, s->bar0, EDU_REG_DMA_DST, EDU_DMA_BUF + seed % 32);
 	bar_write(_metadata, fd, s->bar0, EDU_REG_DMA_COUNT, 8 + seed % 50);
-	edu_snapshot(_metadata, s, regs);
-}
-
-static void edu_expect_regs(struct __test_metadata *_metadata, struct side *s,
-			    const uint32_t *want)
-{
-	uint32_t got[EDU_NREGS];
-	unsigned int i, bad = 0;
-
-	edu_snapshot(_metadata, s, got);
-	for (i = 0; i < EDU_NREGS; i++) {
-		if (got[i] == want[i])
-			continue;
-		bad++;
-		printf("# register 0x%02x: 0x%08x, want 0x%08x\n",
-		       edu_mig_regs[i], got[i], want[i]);
-	}
-	ASSERT_EQ(0u, bad) TH_LOG("%u registers differ", bad);
+	edu_snapshot(_metadata, fd, s->bar0, regs);
 }
 
 /*
@@ -246,13 +188,13 @@ static void edu_v1_round_trip(struct __test_metadata *_metadata,
 	TH_LOG("%s: %zu bytes in %u chunks", mmap_data ? "mmap" : "pread",
 	       self->stream.len, self->c->n);
 	v1_resume(_metadata, &self->b, &self->stream, self->c);
-	edu_expect_regs(_metadata, &self->b, self->regs_a);
+	edu_expect_regs(_metadata, self->b.dev.fd, self->b.bar0, self->regs_a);
 
 	/* Migration cancelled/finished on the source: back to RUNNING. */
 	ASSERT_EQ(0, v1_set_state(&self->a.r, ~(VFIO_DEVICE_STATE_V1_SAVING |
 						VFIO_DEVICE_STATE_V1_RESUMING),
 				  VFIO_DEVICE_STATE_V1_RUNNING));
-	edu_expect_regs(_metadata, &self->a, self->regs_a);
+	edu_expect_regs(_metadata, self->a.dev.fd, self->a.bar0, self->regs_a);
 }
 
 TEST_F(edu, region_layout)
@@ -352,7 +294,7 @@ TEST_F_TIMEOUT(edu, split_header_reads, 60)
 	bad = mig_parse(self->stream.data, self->stream.len, &self->s);
 	ASSERT_EQ(NULL, bad) TH_LOG("stream after split reads: %s", bad);
 	v1_resume(_metadata, &self->b, &self->stream, self->c);
-	edu_expect_regs(_metadata, &self->b, self->regs_a);
+	edu_expect_regs(_metadata, self->b.dev.fd, self->b.bar0, self->regs_a);
 }
 
 /*
@@ -400,7 +342,7 @@ TEST_F_TIMEOUT(edu, bad_chunk_error_state, 60)
 	mig_buf_free(&bad);
 
 	v1_resume(_metadata, &self->b, &self->stream, self->c);
-	edu_expect_regs(_metadata, &self->b, self->regs_a);
+	edu_expect_regs(_metadata, self->b.dev.fd, self->b.bar0, self->regs_a);
 }
 
 /* A stream that ends early: leaving RESUMING fails, error state, reset. */
@@ -445,7 +387,7 @@ TEST_F_TIMEOUT(edu, v1_save_v2_resume, 60)
 				 self->stream.len, self->stream.len,
 				 VFIO_DEVICE_STATE_RUNNING, &step))
 		TH_LOG("v2 resume of a v1 stream failed at %s", step);
-	edu_expect_regs(_metadata, &self->b, self->regs_a);
+	edu_expect_regs(_metadata, self->b.dev.fd, self->b.bar0, self->regs_a);
 }
 
 /* --- mock ------------------------------------------------------------------ */
