@@ -11,10 +11,13 @@
 #   scripts/build-debug-kernel.sh --config-only
 #                                          only configure and check the options
 #
-# The result is cached under build/debug-kernel/<key>/, the key being the
-# SHA-256 of the fragment, this script and the source package's version (the
-# tarball's size and time when dpkg does not know it); a second run with the
-# same key does nothing.  The directory holds:
+# The result is cached outside the clone, under
+# $MDEVPT_CACHE/debug-kernel/<key>/ (MDEVPT_CACHE defaults to
+# /var/cache/mdev-pt, or ~/.cache/mdev-pt when that is not writable), so a
+# fresh clone on the same machine (CI) finds it and only a new machine builds
+# it.  The key is the SHA-256 of the fragment, RECIPE below and the source
+# package's version (the tarball's size and time when dpkg does not know it);
+# a second run with the same key does nothing.  The directory holds:
 #
 #   vmlinux     the ELF image tests/vm/run boots (PVH entry)
 #   bzImage     the same kernel for anything else
@@ -33,7 +36,17 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 SCRIPT="$TOP/scripts/build-debug-kernel.sh"
 FRAGMENT="$TOP/tests/vm/debug-kernel.config"
 LINUX_SOURCE=${LINUX_SOURCE:-/usr/src/linux-source-6.12.tar.xz}
-CACHE="$TOP/build/debug-kernel"
+# Bump when the build steps below change what ends up in the cache.
+RECIPE="mdev-pt debug kernel v2: allnoconfig+fragment, bzImage vmlinux modules"
+cache_root() {
+	local d=${MDEVPT_CACHE:-/var/cache/mdev-pt}
+
+	if [ -z "${MDEVPT_CACHE:-}" ] && ! { mkdir -p "$d" && [ -w "$d" ]; } 2>/dev/null; then
+		d=${XDG_CACHE_HOME:-$HOME/.cache}/mdev-pt
+	fi
+	echo "$d"
+}
+CACHE="$(cache_root)/debug-kernel"
 JOBS=${JOBS:-$(nproc)}
 
 die() {
@@ -52,9 +65,9 @@ src_version() {
 }
 
 key=$({
-	printf 'mdev-pt debug kernel v1\n'
+	echo "$RECIPE"
 	src_version
-	cat "$FRAGMENT" "$SCRIPT"
+	cat "$FRAGMENT"
 } | sha256sum | cut -c1-16)
 out="$CACHE/$key"
 
