@@ -405,9 +405,13 @@ static const struct mdev_pt_type mock_types[] = {
 	},
 };
 
-/* Any NVMe function will do: the state that migrates is synthetic. */
+/*
+ * A test module: the state that migrates is synthetic, so it must never
+ * serve real hardware.  Only QEMU's emulated NVMe controller (1b36:0010,
+ * its SR-IOV VFs included) matches.
+ */
 static const struct pci_device_id mock_ids[] = {
-	{ PCI_DEVICE_CLASS(PCI_CLASS_STORAGE_EXPRESS, 0xffffff) },
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT, 0x0010) },
 	{ }
 };
 
@@ -420,6 +424,6 @@ static struct mdev_pt_plugin mock_plugin = {
 };
 module_mdev_pt_plugin(mock_plugin);
 
-MODULE_ALIAS("mdev_pt:v*d*sv*sd*bc01sc08*");
+MODULE_ALIAS_MDEV_PT("00001B36", "00000010");
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("mdev-pt migration test plugin with a synthetic device state");
