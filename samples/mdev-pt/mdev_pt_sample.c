@@ -2,10 +2,11 @@
 /*
  * mdev-pt plugin template
  *
- * Copy this file to start a plugin.  It serves every NVMe function bound to
- * mdev_pt (matched by class) with one type, "sample-scratch": the function
- * passed through as usual, plus a one-page scratch region that user space
- * can read, write and mmap, and a per-instance vendor/label attribute.
+ * Copy this file to start a plugin.  It serves QEMU's emulated NVMe
+ * controller and its VFs bound to mdev_pt with one type, "sample-scratch":
+ * the function passed through as usual, plus a one-page scratch region that
+ * user space can read, write and mmap, and a per-instance vendor/label
+ * attribute.
  * Replace the scratch page with what your device needs; see
  * include/linux/mdev_pt.h for traps, custom IRQs and the rules of each hook.
  */
@@ -244,9 +245,14 @@ static const struct mdev_pt_type sample_types[] = {
 	},
 };
 
-/* Match by class: every NVMe function, whoever made it. */
+/*
+ * Match the devices the plugin was written for, by vendor and device ID.
+ * A template must not serve real hardware: QEMU's emulated NVMe controller
+ * (1b36:0010, which its SR-IOV VFs share) only.  Matching by class alone
+ * would load a plugin on every vendor's functions of that class.
+ */
 static const struct pci_device_id sample_ids[] = {
-	{ PCI_DEVICE_CLASS(PCI_CLASS_STORAGE_EXPRESS, 0xffffff) },
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT, 0x0010) },
 	{ }
 };
 
@@ -263,6 +269,6 @@ static struct mdev_pt_plugin sample_plugin = {
 module_mdev_pt_plugin(sample_plugin);
 
 /* One alias per id_table entry, so that binding a function loads us. */
-MODULE_ALIAS("mdev_pt:v*d*sv*sd*bc01sc08*");
+MODULE_ALIAS_MDEV_PT("00001B36", "00000010");
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("mdev-pt plugin template: a scratch region on NVMe functions");
+MODULE_DESCRIPTION("mdev-pt plugin template: a scratch region on QEMU's NVMe");
