@@ -66,11 +66,19 @@ modules:
 		$(MAKE) -C $$kdir M=$$out $(KBUILD_ARGS) modules; \
 	done
 
-# Installing: the modules a user gets (no test modules), from a tree of
-# their own, into /lib/modules/<release>/updates/mdev-pt, then depmod so
-# that modprobe finds them and the plugins' aliases.
+# Installing: the production modules only, from a tree of their own, into
+# /lib/modules/<release>/updates/mdev-pt, then depmod so that modprobe finds
+# them and the plugins' aliases.  The test and template plugins (mock,
+# sample) are for the VM test bed, which takes them from build/<release>:
+# they are never built or installed here.  Keep the CONFIG_ list in step
+# with MAKE[0] in dkms.conf and tests/packaging/lib.sh's INSTALLED.
 VERSION		:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
 INST_SRC	:= drivers include samples Kbuild
+# Not copied at all: the mock plugin's sources (the top-level Kbuild
+# needs samples/ to exist, so the template's sources stay, unbuilt).
+INST_EXCLUDE	:= drivers/vfio/mdev-pt/vendors/mock
+INST_KBUILD_ARGS := CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m \
+		   MDEV_PT_TEST_MODULES=n $(if $(W),W=$(W)) $(if $(C),C=$(C))
 KRELEASE_RUN	?= $(shell uname -r)
 INST_KDIR	?= /lib/modules/$(KRELEASE_RUN)/build
 DKMS_SOURCE_TREE ?= /usr/src
@@ -81,7 +89,8 @@ install:
 	@set -e; out=$(BUILD)/install/$(KRELEASE_RUN); \
 	rm -rf $$out; mkdir -p $$out; \
 	cd $(TOP) && cp -r --parents $(INST_SRC) $$out/; \
-	$(MAKE) -C $(INST_KDIR) M=$$out $(KBUILD_ARGS) MDEV_PT_TEST_MODULES=n modules; \
+	cd $$out && rm -rf $(INST_EXCLUDE); \
+	$(MAKE) -C $(INST_KDIR) M=$$out $(INST_KBUILD_ARGS) modules; \
 	$(MAKE) -C $(INST_KDIR) M=$$out MDEV_PT_TEST_MODULES=n \
 		INSTALL_MOD_DIR=updates/mdev-pt CONFIG_MODULE_SIG_ALL=$(SIGN) \
 		$(if $(INSTALL_MOD_PATH),INSTALL_MOD_PATH=$(abspath $(INSTALL_MOD_PATH))) \
@@ -93,6 +102,7 @@ dkms-source:
 	rm -rf $(DKMS_SOURCE_TREE)/mdev-pt-$(VERSION)
 	mkdir -p $(DKMS_SOURCE_TREE)/mdev-pt-$(VERSION)
 	cd $(TOP) && cp -r --parents $(INST_SRC) dkms.conf $(DKMS_SOURCE_TREE)/mdev-pt-$(VERSION)/
+	cd $(DKMS_SOURCE_TREE)/mdev-pt-$(VERSION) && rm -rf $(INST_EXCLUDE)
 
 # kselftest harness, checkpatch and friends come from the Debian kernel
 # source package; they are extracted, never copied into the tree.

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # dkms add, build, install and remove for every installed Debian kernel,
-# in throw-away trees: the source tree (make dkms-source), the DKMS tree
+# checking that only the production modules are built and installed, in
+# throw-away trees: the source tree (make dkms-source), the DKMS tree
 # (--dkmstree) and the install tree (--installtree, a lib/modules under
 # build/pkg/dkms/root) are all under build/pkg/dkms; --no-depmod keeps DKMS
 # off the host's module indexes (depmod -b runs on the throw-away tree).
@@ -31,6 +32,8 @@ else
 	not_ok "dkms add"
 fi
 [ -e "$base/src/mdev-pt-$version/tests" ] && not_ok "the DKMS source has the tests"
+[ -e "$base/src/mdev-pt-$version/drivers/vfio/mdev-pt/vendors/mock" ] &&
+	not_ok "the DKMS source has the mock plugin"
 for rel in $(kernels); do
 	mkdir -p "$root/lib/modules/$rel"
 	if dkms build "mdev-pt/$version" -k "$rel" > "$base/build-$rel.log" 2>&1 &&
@@ -44,6 +47,15 @@ for rel in $(kernels); do
 	fi
 	depmod -b "$root" "$rel" 2> /dev/null
 	check_tree "$root" "$rel" updates/dkms
+	# What DKMS built (its make.log) or kept, installed or not.
+	for m in $NOT_INSTALLED; do
+		if grep -qs "/$m\.ko" "$base/tree/mdev-pt/$version/$rel"/*/log/make.log ||
+			[ -n "$(find "$base/tree/mdev-pt/$version/$rel" -name "$m.ko*")" ]; then
+			not_ok "$rel: dkms build built $m"
+		fi
+	done
+	grep -qs '/mdev_pt\.ko' "$base/tree/mdev-pt/$version/$rel"/*/log/make.log ||
+		not_ok "$rel: no DKMS make.log naming mdev_pt.ko to check"
 	if dkms status "mdev-pt/$version" -k "$rel" | grep -q ": installed"; then
 		ok "$rel: dkms status says installed"
 	else

@@ -3,8 +3,9 @@
 #
 # 'make install' for each installed Debian kernel (KRELEASE_RUN=, the way a
 # host installs for the kernel it runs), into build/pkg/install
-# (INSTALL_MOD_PATH): the user modules land in updates/mdev-pt, depmod ran,
-# the plugins' aliases are in modules.alias.
+# (INSTALL_MOD_PATH): exactly the production modules land in
+# updates/mdev-pt (never the test or template plugins), depmod ran, and
+# their aliases are in modules.alias, none matching NVMe by class.
 
 # shellcheck source=tests/packaging/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -21,5 +22,12 @@ for rel in $(kernels); do
 		continue
 	fi
 	check_tree "$root" "$rel" updates/mdev-pt
+	check_test_plugins "$rel"
+	# What make install built, installed or not.
+	got=$(find "$TOP/build/install/$rel" -name '*.ko' -printf '%f\n' |
+		sed 's/\.ko$//' | sort | xargs)
+	for m in $NOT_INSTALLED; do
+		is_in "$m" "$got" && not_ok "$rel: make install built $m"
+	done
 done
 [ "$nfail" -eq 0 ]
