@@ -160,14 +160,19 @@ struct mdev_pt_type_ops {
  * struct mdev_pt_migration_ops - device verbs of a migratable type
  * @flags: MDEV_PT_MIG_PRE_COPY if @save can hand out state while the
  *	device runs, and @save_pending reports what changed since
- * @quiesce: optional; RUNNING -> RUNNING_P2P: the device must not start
- *	new peer-to-peer or outbound work, but still completes what it has
- *	and answers accesses.
- * @unquiesce: optional; RUNNING_P2P -> RUNNING, undoes @quiesce.
- * @stop: required; -> STOP: wait for the device's in-flight work (bounded:
- *	time out with -ETIMEDOUT and a message) so that its state no longer
- *	changes and can be saved, or loaded in RESUMING.
- * @resume: required; STOP -> RUNNING_P2P: the device may run again.
+ * @quiesce: optional, with @unquiesce; RUNNING -> RUNNING_P2P: the device
+ *	must not start new DMA or peer-to-peer work (work user space asks
+ *	for now is held until @unquiesce), completes what is in flight before
+ *	returning, and still answers accesses.  Only types with @quiesce
+ *	offer VFIO_MIGRATION_P2P: user space that stops several devices
+ *	relies on RUNNING_P2P meaning exactly this.
+ * @unquiesce: RUNNING_P2P -> RUNNING, undoes @quiesce: held work starts.
+ * @stop: required; RUNNING_P2P (or RUNNING, without @quiesce) -> STOP:
+ *	wait for the device's in-flight work (bounded: time out with
+ *	-ETIMEDOUT and a message) so that its state no longer changes and
+ *	can be saved, or loaded in RESUMING.
+ * @resume: required; STOP -> RUNNING_P2P (or RUNNING, without @quiesce):
+ *	the device may run again.
  * @save_begin: optional; a save starts: in STOP_COPY straight from STOP
  *	(@precopy false) or in PRE_COPY while the device runs (@precopy
  *	true, only with MDEV_PT_MIG_PRE_COPY).  Rewind the plugin's save
@@ -199,9 +204,12 @@ struct mdev_pt_type_ops {
  *
  * mdev-pt owns the state machine, the data files, the stream format and
  * the locking: the callbacks are called under the instance's migration
- * state mutex, one at a time, in process context, and may sleep.  The
- * device is stopped (STOP, STOP_COPY or RESUMING) during @save outside
- * pre-copy, and during @load and @load_end.
+ * state mutex, one at a time (data file reads and writes, state changes,
+ * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE and VFIO_MIG_GET_PRECOPY_INFO alike),
+ * in process context, and may sleep.  The device is stopped (STOP,
+ * STOP_COPY or RESUMING) during @save outside pre-copy, and during @load
+ * and @load_end.  None is called once the instance's plugin gate closed
+ * (see &mdev_pt_plugin.controlling_gone), not even @save_end or @reset.
  */
 struct mdev_pt_migration_ops {
 	u32 flags;

@@ -66,7 +66,11 @@ out_put:
 	return ret;
 }
 
-/* Take the lease for @inst; the caller holds no lock. */
+/*
+ * Take the lease for @inst; the caller holds no lock.  Refused while
+ * another instance holds it, while the parent registers again, and for a
+ * type whose plugin depends on a controlling function that is gone.
+ */
 static int mdev_pt_lease_claim(struct mdev_pt_function *fn,
 			       struct mdev_pt_instance *inst)
 {
@@ -83,9 +87,16 @@ static int mdev_pt_lease_claim(struct mdev_pt_function *fn,
 		dev_warn(&mdev->dev, "%s is registering new plugin types, try again\n",
 			 pci_name(mdev_pt_pdev(fn)));
 		ret = -EAGAIN;
+	} else if (mdev_pt_inst_detached(inst)) {
+		dev_err(&mdev->dev, "%s needs the controlling function %s, which is gone\n",
+			inst->mt->type->sysfs_name,
+			pci_name(pci_physfn(mdev_pt_pdev(fn))));
+		ret = -ENOTCONN;
 	} else {
 		fn->instance = inst;
 		fn->removing = true;	/* not open-able before probe ends */
+		/* A new plugin gate for the new instance. */
+		WRITE_ONCE(fn->gate_closed, false);
 	}
 	mutex_unlock(&fn->lease_lock);
 	return ret;
@@ -120,13 +131,6 @@ static int mdev_pt_mdev_probe(struct mdev_device *mdev)
 	ret = mdev_pt_lease_claim(fn, inst);
 	if (ret)
 		goto out_free;
-
-	if (mdev_pt_inst_detached(inst)) {
-		dev_err(&mdev->dev, "%s needs the controlling function %s, which is gone\n",
-			type->sysfs_name, pci_name(pci_physfn(mdev_pt_pdev(fn))));
-		ret = -ENOTCONN;
-		goto out_release_lease;
-	}
 
 	ret = mdev_pt_link_iommu_group(fn, mdev);
 	if (ret)
@@ -233,6 +237,12 @@ static void mdev_pt_mdev_remove(struct mdev_device *mdev)
 
 	if (open)
 		mdev_pt_wait_for_close(fn, mdev);
+	/*
+	 * Until its user let go, the device kept working, so that the user
+	 * could quiesce it; from now on nothing reaches the plugin but
+	 * destroy.
+	 */
+	mdev_pt_gate_close(fn);
 
 	if (type && type->migration) {
 		mdev_pt_mig_detach(inst);

@@ -10,8 +10,8 @@
 #include <linux/mdev.h>
 #include <linux/mdev_pt.h>
 #include <linux/mutex.h>
-#include <linux/rwsem.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/vfio_pci_core.h>
 #include <linux/workqueue.h>
 
@@ -70,10 +70,13 @@ struct mdev_pt_region_ctx {
 /**
  * struct mdev_pt_mig_file - a migration data file
  * @filp: the file; a v2 data fd, or held by the v1 region
+ * @fn: the function, with a reference on its vfio device for the file's
+ *	whole life: a data fd may outlive the instance and the binding
  * @inst: the instance migrating; valid while the file is not disabled
  * @lock: protects every field below; taken after &mdev_pt_mig.state_mutex
- * @disabled: the file is dead: its state was left, the device was closed
- *	or reset; every access fails with -ENODEV
+ * @disabled: 0 while the file is live; once it is dead, the errno every
+ *	access fails with: -ENODEV when its state was left or the device was
+ *	closed or reset, -ENOTCONN when the plugin gate closed
  * @saving: the file hands out the device state (else it takes it in)
  * @precopy: saving in PRE_COPY: the plugin may have more state later
  * @error: the stream failed; every further access returns it
@@ -89,9 +92,10 @@ struct mdev_pt_region_ctx {
  */
 struct mdev_pt_mig_file {
 	struct file *filp;
+	struct mdev_pt_function *fn;
 	struct mdev_pt_instance *inst;
 	struct mutex lock;		/* protects the fields below */
-	bool disabled;
+	int disabled;
 	bool saving;
 	bool precopy;
 	int error;
@@ -128,9 +132,10 @@ struct mdev_pt_mig_v1 {
 
 /**
  * struct mdev_pt_mig - migration state of a function
- * @state_mutex: serializes state changes, the v1 region and the plugin's
- *	migration callbacks; taken with mdev_pt_mig_state_lock() and
- *	released with mdev_pt_mig_state_unlock()
+ * @state_mutex: serializes state changes, the data files, the v1 region
+ *	and the plugin's migration callbacks; taken inside the plugin gate,
+ *	with mdev_pt_mig_state_lock(), and released with
+ *	mdev_pt_mig_state_unlock()
  * @reset_lock: protects @deferred_reset
  * @deferred_reset: the function was reset and the state not yet put back
  *	to RUNNING; reset_done only sets it (it may run under
@@ -212,12 +217,15 @@ struct mdev_pt_instance {
  * @controlling_gone: the function is a VF whose PF lost its driver or is
  *	disabling SR-IOV; plugins that depend on the PF were told, and the
  *	instances of their types are refused every device call.  Set under
- *	@parent_lock and @detach_sem too, stays set for the whole binding.
- * @detach_sem: held for reading across each device call of an instance
- *	whose plugin depends on the controlling function, for writing while
- *	@controlling_gone is set: the plugin hears of it only once its calls
- *	in flight are over.  Taken outside mm->mmap_lock (ioctls fault on
- *	user memory), so mmap() only trylocks it
+ *	@parent_lock and @lease_lock, stays set for the whole binding.
+ * @gate_srcu: the plugin gate of the instance holding the lease: held for
+ *	reading (mdev_pt_gate_enter()) across every path that can reach the
+ *	instance's plugin, the device's ops and its migration data files
+ *	among them; mdev_pt_gate_close() waits for them
+ * @gate_closed: the gate is closed: the instance's controlling function is
+ *	gone (for a plugin that depends on it) or the instance is being
+ *	removed; every gated path fails with -ENOTCONN.  Written under
+ *	@lease_lock, read under @gate_srcu; reopened for the next instance
  * @mig: migration state, used while a migratable type holds the lease
  *
  * An mdev instance is a lease on @core_device: while no instance exists
@@ -246,7 +254,8 @@ struct mdev_pt_function {
 	bool rereg_pending;		/* protected by lease_lock */
 	struct completion closed;
 	bool controlling_gone;		/* protected by lease_lock */
-	struct rw_semaphore detach_sem;
+	struct srcu_struct gate_srcu;
+	bool gate_closed;		/* written under lease_lock */
 	struct mdev_pt_mig mig;
 };
 
@@ -292,18 +301,30 @@ static inline bool mdev_pt_inst_depends(struct mdev_pt_instance *inst)
 
 /*
  * Such an instance after the controlling function went away: its device
- * calls fail with -ENOTCONN.  Called with the lease lock held or while the
- * instance is open (it cannot go away then).
+ * calls fail with -ENOTCONN.  Called with the lease lock held.
  */
 static inline bool mdev_pt_inst_detached(struct mdev_pt_instance *inst)
 {
-	return mdev_pt_inst_depends(inst) &&
-	       READ_ONCE(inst->fn->controlling_gone);
+	lockdep_assert_held(&inst->fn->lease_lock);
+
+	return mdev_pt_inst_depends(inst) && inst->fn->controlling_gone;
 }
 
 extern const struct vfio_device_ops mdev_pt_vfio_ops;
 extern const struct attribute_group *mdev_pt_driver_groups[];
 extern struct mdev_driver mdev_pt_mdev_driver;
+
+/* vfio.c */
+bool mdev_pt_gate_enter(struct mdev_pt_function *fn, int *idx);
+void mdev_pt_gate_exit(struct mdev_pt_function *fn, int idx);
+
+/* Where the core calls into the plugin: the caller is inside the gate. */
+static inline void mdev_pt_gate_assert_held(struct mdev_pt_function *fn)
+{
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&fn->gate_srcu),
+			 "mdev_pt: plugin called outside its gate");
+}
+void mdev_pt_gate_close(struct mdev_pt_function *fn);
 
 /* mdev.c */
 int mdev_pt_register_parent(struct mdev_pt_function *fn);
@@ -360,6 +381,7 @@ ssize_t mdev_pt_mig_file_load(struct mdev_pt_mig_file *migf,
 u64 mdev_pt_mig_pending(struct mdev_pt_function *fn);
 u64 mdev_pt_mig_file_pending(struct mdev_pt_mig_file *migf);
 void mdev_pt_mig_fail_locked(struct mdev_pt_function *fn);
+void mdev_pt_mig_gate_closed(struct mdev_pt_function *fn);
 extern const struct attribute *mdev_pt_mig_type_attr;
 extern const struct attribute *mdev_pt_mig_dev_attr;
 

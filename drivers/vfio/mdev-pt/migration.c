@@ -9,17 +9,21 @@
  * the locking.  The v1 migration region (migration_v1.c) drives the same
  * state machine and the same stream.
  *
- * Locking: fn->mig.state_mutex serializes state changes, the v1 region
- * and every plugin callback; it is taken with mdev_pt_mig_state_lock() and
- * released with mdev_pt_mig_state_unlock(), which both apply a reset of
- * the function that is still pending.  The reset_done handler only notes
- * the reset and queues reset_work: the PCI core and vfio_pci_core call it
- * holding the device's memory_lock, which a plugin's save or load takes
- * (mdev_pt_bar_rw_decoding()) under a data file's lock.  A data file's
- * lock is taken after the state mutex; reads and writes of a v2 data fd
- * take only the file's lock, and every state change that touches an
- * active file takes it too, so plugin callbacks never run concurrently.
- * A disabled file never touches the instance again: it may outlive it.
+ * Locking: every path into the plugin enters the function's plugin gate
+ * first (mdev_pt_gate_enter(): the device's ops do, the data files' read,
+ * write and ioctl do), then takes fn->mig.state_mutex, which serializes
+ * state changes, the data files, the v1 region and every plugin callback:
+ * the plugin's migration callbacks run one at a time.  The mutex is taken
+ * with mdev_pt_mig_state_lock() and released with
+ * mdev_pt_mig_state_unlock(), which both apply a reset of the function
+ * that is still pending.  The reset_done handler only notes the reset and
+ * queues reset_work: the PCI core and vfio_pci_core call it holding the
+ * device's memory_lock, which a plugin's save or load takes
+ * (mdev_pt_bar_rw_decoding()) under the state mutex.  A data file's lock
+ * is taken after the state mutex.  Once the gate is closed, the files die
+ * with -ENOTCONN and a reset or close reaches no plugin callback.  A
+ * disabled file never touches the instance again: it may outlive it, and
+ * holds a reference on the function's vfio device to reach the gate.
  */
 
 #include <linux/anon_inodes.h>
@@ -69,11 +73,15 @@ static u32 mdev_pt_crc32(const void *buf, size_t len)
 
 /* ---- data files ---- */
 
-/* Kill @migf: its state was left or the device is closed or reset. */
-static void mdev_pt_mig_file_disable(struct mdev_pt_mig_file *migf)
+/*
+ * Kill @migf: its state was left, the device is closed or reset (@err
+ * -ENODEV), or the plugin gate closed (-ENOTCONN).
+ */
+static void mdev_pt_mig_file_disable(struct mdev_pt_mig_file *migf, int err)
 {
 	mutex_lock(&migf->lock);
-	migf->disabled = true;
+	if (!migf->disabled)
+		migf->disabled = err;
 	migf->inst = NULL;
 	kvfree(migf->buf);
 	migf->buf = NULL;
@@ -84,10 +92,27 @@ static int mdev_pt_mig_file_release(struct inode *inode, struct file *filp)
 {
 	struct mdev_pt_mig_file *migf = filp->private_data;
 
-	mdev_pt_mig_file_disable(migf);
+	mdev_pt_mig_file_disable(migf, -ENODEV);
 	mutex_destroy(&migf->lock);
+	vfio_put_device(&migf->fn->core_device.vdev);
 	kfree(migf);
 	return 0;
+}
+
+/*
+ * Every access to a data file enters the plugin gate, then takes the state
+ * mutex and the file's lock with these.
+ */
+static void mdev_pt_mig_file_lock(struct mdev_pt_mig_file *migf)
+{
+	mdev_pt_mig_state_lock(migf->fn);
+	mutex_lock(&migf->lock);
+}
+
+static void mdev_pt_mig_file_unlock(struct mdev_pt_mig_file *migf)
+{
+	mutex_unlock(&migf->lock);
+	mdev_pt_mig_state_unlock(migf->fn);
 }
 
 /* Append a record whose payload was built at its place in the buffer. */
@@ -155,9 +180,10 @@ ssize_t mdev_pt_mig_file_save(struct mdev_pt_mig_file *migf)
 	ssize_t n;
 
 	lockdep_assert_held(&migf->lock);
+	mdev_pt_gate_assert_held(migf->fn);
 
 	if (migf->disabled)
-		return -ENODEV;
+		return migf->disabled;
 	if (migf->error)
 		return migf->error;
 	if (migf->pos < migf->len)
@@ -200,17 +226,18 @@ static ssize_t mdev_pt_mig_read(struct file *filp, char __user *ubuf,
 				size_t count, loff_t *pos)
 {
 	struct mdev_pt_mig_file *migf = filp->private_data;
-	ssize_t done = 0, ret = 0;
+	ssize_t done = 0, ret;
 	size_t n;
+	int idx;
 
 	if (pos)
 		return -ESPIPE;
+	if (!migf->saving)
+		return -EINVAL;
 
-	mutex_lock(&migf->lock);
-	if (!migf->saving) {
-		ret = -EINVAL;
-		goto out_unlock;
-	}
+	if (!mdev_pt_gate_enter(migf->fn, &idx))
+		return -ENOTCONN;
+	mdev_pt_mig_file_lock(migf);
 	while (done < count) {
 		ret = mdev_pt_mig_file_save(migf);
 		if (ret <= 0)
@@ -224,8 +251,8 @@ static ssize_t mdev_pt_mig_read(struct file *filp, char __user *ubuf,
 		migf->total += n;
 		done += n;
 	}
-out_unlock:
-	mutex_unlock(&migf->lock);
+	mdev_pt_mig_file_unlock(migf);
+	mdev_pt_gate_exit(migf->fn, idx);
 	return done ? done : ret;
 }
 
@@ -291,8 +318,9 @@ static int mdev_pt_mig_check_name(struct mdev_pt_mig_file *migf,
 
 	if (len == strlen(want) && !memcmp(migf->buf, want, len))
 		return 0;
+	/* The stream's bytes escaped: they come from user space. */
 	dev_err(mdev_pt_instance_dev(migf->inst),
-		"migration stream refused: %s \"%.*s\", this instance has \"%s\"\n",
+		"migration stream refused: %s \"%*pE\", this instance has \"%s\"\n",
 		what, (int)len, migf->buf, want);
 	return -EINVAL;
 }
@@ -410,9 +438,10 @@ ssize_t mdev_pt_mig_file_load(struct mdev_pt_mig_file *migf,
 	int ret;
 
 	lockdep_assert_held(&migf->lock);
+	mdev_pt_gate_assert_held(migf->fn);
 
 	if (migf->disabled)
-		return -ENODEV;
+		return migf->disabled;
 	if (migf->error)
 		return migf->error;
 
@@ -463,16 +492,19 @@ static ssize_t mdev_pt_mig_write(struct file *filp, const char __user *ubuf,
 {
 	struct mdev_pt_mig_file *migf = filp->private_data;
 	ssize_t ret;
+	int idx;
 
 	if (pos)
 		return -ESPIPE;
-
-	mutex_lock(&migf->lock);
 	if (migf->saving)
-		ret = -EINVAL;
-	else
-		ret = mdev_pt_mig_file_load(migf, NULL, ubuf, count);
-	mutex_unlock(&migf->lock);
+		return -EINVAL;
+
+	if (!mdev_pt_gate_enter(migf->fn, &idx))
+		return -ENOTCONN;
+	mdev_pt_mig_file_lock(migf);
+	ret = mdev_pt_mig_file_load(migf, NULL, ubuf, count);
+	mdev_pt_mig_file_unlock(migf);
+	mdev_pt_gate_exit(migf->fn, idx);
 	return ret;
 }
 
@@ -485,16 +517,19 @@ static long mdev_pt_mig_precopy_info(struct mdev_pt_mig_file *migf,
 	struct vfio_precopy_info info;
 	struct mdev_pt_instance *inst;
 	u64 initial, dirty;
-	long ret = 0;
+	int idx;
+	long ret;
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
 
-	mutex_lock(&migf->lock);
+	if (!mdev_pt_gate_enter(migf->fn, &idx))
+		return -ENOTCONN;
+	mdev_pt_mig_file_lock(migf);
 	if (migf->disabled) {
-		ret = -ENODEV;
+		ret = migf->disabled;
 		goto out_unlock;
 	}
 	if (!migf->saving || !migf->precopy) {
@@ -507,7 +542,8 @@ static long mdev_pt_mig_precopy_info(struct mdev_pt_mig_file *migf,
 	info.initial_bytes = initial + migf->len - migf->pos;
 	info.dirty_bytes = dirty;
 out_unlock:
-	mutex_unlock(&migf->lock);
+	mdev_pt_mig_file_unlock(migf);
+	mdev_pt_gate_exit(migf->fn, idx);
 
 	if (!ret && copy_to_user(arg, &info, minsz))
 		ret = -EFAULT;
@@ -551,6 +587,7 @@ mdev_pt_mig_file_new(struct mdev_pt_instance *inst, bool saving)
 		return ERR_PTR(-ENOMEM);
 	}
 	mutex_init(&migf->lock);
+	migf->fn = inst->fn;
 	migf->inst = inst;
 	migf->saving = saving;
 
@@ -562,27 +599,34 @@ mdev_pt_mig_file_new(struct mdev_pt_instance *inst, bool saving)
 		kfree(migf);
 		return ERR_CAST(filp);
 	}
+	/* Dropped in the file's release. */
+	get_device(&migf->fn->core_device.vdev.device);
 	stream_open(filp->f_inode, filp);
 	migf->filp = filp;
 	return migf;
 }
 
-/* Drop the files of the current save or resume, telling the plugin. */
-static void mdev_pt_mig_drop_files(struct mdev_pt_function *fn)
+/*
+ * Drop the files of the current save or resume.  Inside the plugin gate
+ * (@gated) the plugin is told and the files die with -ENODEV; after it
+ * closed, the plugin hears nothing and the files die with -ENOTCONN.
+ */
+static void mdev_pt_mig_drop_files(struct mdev_pt_function *fn, bool gated)
 {
-	struct mdev_pt_instance *inst = fn->mig.inst;
+	struct mdev_pt_instance *inst = gated ? fn->mig.inst : NULL;
+	int err = gated ? -ENODEV : -ENOTCONN;
 
 	lockdep_assert_held(&fn->mig.state_mutex);
 
 	if (fn->mig.saving) {
-		mdev_pt_mig_file_disable(fn->mig.saving);
+		mdev_pt_mig_file_disable(fn->mig.saving, err);
 		fput(fn->mig.saving->filp);
 		fn->mig.saving = NULL;
 		if (inst && mdev_pt_mig_ops(inst)->save_end)
 			mdev_pt_mig_ops(inst)->save_end(inst);
 	}
 	if (fn->mig.resuming) {
-		mdev_pt_mig_file_disable(fn->mig.resuming);
+		mdev_pt_mig_file_disable(fn->mig.resuming, err);
 		fput(fn->mig.resuming->filp);
 		fn->mig.resuming = NULL;
 		if (inst && mdev_pt_mig_ops(inst)->load_end)
@@ -590,18 +634,44 @@ static void mdev_pt_mig_drop_files(struct mdev_pt_function *fn)
 	}
 }
 
-/* Back to RUNNING after a reset of the function or a close. */
+/*
+ * Back to RUNNING after a reset of the function or a close.  Also from
+ * reset_work and the close, which are not inside the plugin gate: the
+ * plugin is called only if the gate is still open.
+ */
 static void mdev_pt_mig_reset_locked(struct mdev_pt_function *fn)
 {
 	struct mdev_pt_instance *inst = fn->mig.inst;
+	int idx;
 
 	lockdep_assert_held(&fn->mig.state_mutex);
 
-	mdev_pt_mig_drop_files(fn);
-	mdev_pt_mig_v1_reset(fn);
-	if (inst && mdev_pt_mig_ops(inst)->reset)
-		mdev_pt_mig_ops(inst)->reset(inst);
+	if (inst && mdev_pt_gate_enter(fn, &idx)) {
+		mdev_pt_mig_drop_files(fn, true);
+		mdev_pt_mig_v1_reset(fn);
+		if (mdev_pt_mig_ops(inst)->reset)
+			mdev_pt_mig_ops(inst)->reset(inst);
+		mdev_pt_gate_exit(fn, idx);
+	} else {
+		mdev_pt_mig_drop_files(fn, false);
+		mdev_pt_mig_v1_reset(fn);
+	}
 	fn->mig.state = VFIO_DEVICE_STATE_RUNNING;
+}
+
+/**
+ * mdev_pt_mig_gate_closed() - the plugin gate of the instance closed
+ * @fn: the function
+ *
+ * No path is in the plugin any more: the data files of the current save
+ * or resume die with -ENOTCONN, without telling the plugin.
+ */
+void mdev_pt_mig_gate_closed(struct mdev_pt_function *fn)
+{
+	mdev_pt_mig_state_lock(fn);
+	mdev_pt_mig_drop_files(fn, false);
+	mdev_pt_mig_v1_reset(fn);
+	mdev_pt_mig_state_unlock(fn);
 }
 
 /* Apply the resets of the function noted since the last time. */
@@ -773,7 +843,7 @@ static int mdev_pt_mig_resume_finish(struct mdev_pt_function *fn)
 	}
 	mutex_unlock(&migf->lock);
 
-	mdev_pt_mig_file_disable(migf);
+	mdev_pt_mig_file_disable(migf, -ENODEV);
 	fput(migf->filp);
 	fn->mig.resuming = NULL;
 
@@ -816,21 +886,24 @@ static struct file *mdev_pt_mig_step(struct mdev_pt_function *fn,
 	const struct mdev_pt_migration_ops *ops = mdev_pt_mig_ops(inst);
 	int ret = -EINVAL;	/* vfio_mig_get_next_state() gives no other */
 
+	mdev_pt_gate_assert_held(fn);
+
 #define ARC(from, to) \
 	(cur == VFIO_DEVICE_STATE_##from && next == VFIO_DEVICE_STATE_##to)
 
+	/* The P2P states exist only for types with quiesce. */
 	if (ARC(RUNNING, RUNNING_P2P))
 		ret = mdev_pt_mig_verb(inst, ops->quiesce, "quiesce");
 	if (ARC(RUNNING_P2P, RUNNING))
 		ret = mdev_pt_mig_verb(inst, ops->unquiesce, "unquiesce");
-	if (ARC(RUNNING_P2P, STOP))
+	if (ARC(RUNNING_P2P, STOP) || ARC(RUNNING, STOP))
 		ret = mdev_pt_mig_verb(inst, ops->stop, "stop");
-	if (ARC(STOP, RUNNING_P2P))
+	if (ARC(STOP, RUNNING_P2P) || ARC(STOP, RUNNING))
 		ret = mdev_pt_mig_verb(inst, ops->resume, "resume");
 	if (ARC(STOP, STOP_COPY))
 		return mdev_pt_mig_save_start(fn, false);
 	if (ARC(STOP_COPY, STOP)) {
-		mdev_pt_mig_drop_files(fn);
+		mdev_pt_mig_drop_files(fn, true);
 		ret = 0;
 	}
 	if (ARC(STOP, RESUMING))
@@ -841,7 +914,7 @@ static struct file *mdev_pt_mig_step(struct mdev_pt_function *fn,
 	if (ARC(RUNNING, PRE_COPY) || ARC(RUNNING_P2P, PRE_COPY_P2P))
 		return mdev_pt_mig_save_start(fn, true);
 	if (ARC(PRE_COPY, RUNNING) || ARC(PRE_COPY_P2P, RUNNING_P2P)) {
-		mdev_pt_mig_drop_files(fn);
+		mdev_pt_mig_drop_files(fn, true);
 		ret = 0;
 	}
 	if (ARC(PRE_COPY, PRE_COPY_P2P))
@@ -850,7 +923,7 @@ static struct file *mdev_pt_mig_step(struct mdev_pt_function *fn,
 	if (ARC(PRE_COPY_P2P, PRE_COPY))
 		ret = mdev_pt_mig_verb_saving(fn, ops->unquiesce, "unquiesce",
 					      false);
-	if (ARC(PRE_COPY_P2P, STOP_COPY))
+	if (ARC(PRE_COPY_P2P, STOP_COPY) || ARC(PRE_COPY, STOP_COPY))
 		ret = mdev_pt_mig_verb_saving(fn, ops->stop, "stop", true);
 #endif
 #undef ARC
@@ -915,7 +988,7 @@ void mdev_pt_mig_fail_locked(struct mdev_pt_function *fn)
 	lockdep_assert_held(&fn->mig.state_mutex);
 
 	fn->mig.state = VFIO_DEVICE_STATE_ERROR;
-	mdev_pt_mig_drop_files(fn);
+	mdev_pt_mig_drop_files(fn, true);
 }
 
 /**
@@ -958,16 +1031,24 @@ u64 mdev_pt_mig_pending(struct mdev_pt_function *fn)
 	return initial + dirty + mdev_pt_mig_overhead(inst, initial + dirty);
 }
 
+/*
+ * vfio core calls the mig_ops for the migration features itself, not
+ * through the device's device_feature op: each enters the plugin gate.
+ */
 static struct file *
 mdev_pt_mig_set_state(struct vfio_device *vdev,
 		      enum vfio_device_mig_state new)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(vdev);
 	struct file *res;
+	int idx;
 
+	if (!mdev_pt_gate_enter(fn, &idx))
+		return ERR_PTR(-ENOTCONN);
 	mdev_pt_mig_state_lock(fn);
 	res = mdev_pt_mig_set_state_locked(fn, new);
 	mdev_pt_mig_state_unlock(fn);
+	mdev_pt_gate_exit(fn, idx);
 	return res;
 }
 
@@ -975,11 +1056,16 @@ static int mdev_pt_mig_get_state(struct vfio_device *vdev,
 				 enum vfio_device_mig_state *state)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(vdev);
+	int ret = -ENOTCONN, idx;
 
-	mdev_pt_mig_state_lock(fn);
-	*state = fn->mig.state;
-	mdev_pt_mig_state_unlock(fn);
-	return 0;
+	if (mdev_pt_gate_enter(fn, &idx)) {
+		mdev_pt_mig_state_lock(fn);
+		*state = fn->mig.state;
+		mdev_pt_mig_state_unlock(fn);
+		mdev_pt_gate_exit(fn, idx);
+		ret = 0;
+	}
+	return ret;
 }
 
 #ifdef MDEV_PT_HAVE_MIG_DATA_SIZE
@@ -987,11 +1073,16 @@ static int mdev_pt_mig_get_data_size(struct vfio_device *vdev,
 				     unsigned long *stop_copy_length)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(vdev);
+	int ret = -ENOTCONN, idx;
 
-	mdev_pt_mig_state_lock(fn);
-	*stop_copy_length = mdev_pt_mig_pending(fn);
-	mdev_pt_mig_state_unlock(fn);
-	return 0;
+	if (mdev_pt_gate_enter(fn, &idx)) {
+		mdev_pt_mig_state_lock(fn);
+		*stop_copy_length = mdev_pt_mig_pending(fn);
+		mdev_pt_mig_state_unlock(fn);
+		mdev_pt_gate_exit(fn, idx);
+		ret = 0;
+	}
+	return ret;
 }
 #endif
 
@@ -1010,6 +1101,10 @@ static const struct vfio_migration_ops mdev_pt_mig_vfio_ops = {
  * vfio core reads mig_ops and migration_flags only while the device is
  * open, so they can follow the instance holding the lease: a type
  * without migration answers VFIO_DEVICE_FEATURE_MIGRATION with ENOTTY.
+ * VFIO_MIGRATION_P2P is offered only by types that can quiesce: in
+ * RUNNING_P2P the device must not start DMA, which user space relies on
+ * to stop several devices one after another (QEMU's multi-device
+ * migration).
  */
 void mdev_pt_mig_attach(struct mdev_pt_instance *inst)
 {
@@ -1017,7 +1112,9 @@ void mdev_pt_mig_attach(struct mdev_pt_instance *inst)
 	struct mdev_pt_function *fn = inst->fn;
 	struct vfio_device *vdev = &fn->core_device.vdev;
 
-	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;
+	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY;
+	if (ops->quiesce)
+		vdev->migration_flags |= VFIO_MIGRATION_P2P;
 	if (ops->flags & MDEV_PT_MIG_PRE_COPY)
 		vdev->migration_flags |= MDEV_PT_MIG_FLAG_PRE_COPY;
 	vdev->mig_ops = &mdev_pt_mig_vfio_ops;

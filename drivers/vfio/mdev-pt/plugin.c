@@ -282,25 +282,28 @@ out_unlock:
  * @why: what happened, for the message
  *
  * Once per binding.  From then on the instances of the types of plugins
- * with &mdev_pt_plugin.controlling_gone are refused every device call with
- * -ENOTCONN, and the plugins are told once the calls in flight are over,
- * so they are never asked to touch the PF again.
+ * with &mdev_pt_plugin.controlling_gone are refused every device call,
+ * data file access and creation with -ENOTCONN (their plugin gate closes),
+ * and the plugins are told once the paths in flight are over, so they are
+ * never asked to touch the PF again.
  */
 void mdev_pt_controlling_gone(struct mdev_pt_function *fn, const char *why)
 {
 	struct pci_dev *pdev = mdev_pt_pdev(fn);
 	struct mdev_pt_attach *attach;
+	bool close_gate;
 
 	mutex_lock(&fn->parent_lock);
 	if (fn->dead || fn->controlling_gone)
 		goto out_unlock;
 
-	/* Waits for the device calls in flight. */
-	down_write(&fn->detach_sem);
 	mutex_lock(&fn->lease_lock);
-	WRITE_ONCE(fn->controlling_gone, true);
+	fn->controlling_gone = true;
+	close_gate = mdev_pt_inst_depends(fn->instance);
 	mutex_unlock(&fn->lease_lock);
-	up_write(&fn->detach_sem);
+	/* Waits for the paths in the plugin of the instance, if it depends. */
+	if (close_gate)
+		mdev_pt_gate_close(fn);
 
 	pci_info(pdev, "controlling function %s gone: %s\n",
 		 pci_name(pci_physfn(pdev)), why);
@@ -393,6 +396,9 @@ static int mdev_pt_validate_migration(const struct mdev_pt_type *type)
 	if (!ops->stop || !ops->resume || !ops->save_pending || !ops->save ||
 	    !ops->load || (ops->flags & ~MDEV_PT_MIG_PRE_COPY))
 		return -EINVAL;
+	/* RUNNING_P2P needs both ways. */
+	if (!ops->quiesce != !ops->unquiesce)
+		return -EINVAL;
 	if (!compat || !*compat || strlen(compat) > MDEV_PT_MIG_NAME_MAX)
 		return -EINVAL;
 	for (c = compat; *c; c++)
@@ -442,7 +448,7 @@ static int mdev_pt_validate_type(const struct mdev_pt_plugin *plugin,
 		return -EINVAL;
 	}
 	if (mdev_pt_validate_migration(type)) {
-		pr_err("mdev_pt: plugin %s: type %s: migration needs stop, resume, save_pending, save and load, and a printable migration_compat of 1-%u bytes\n",
+		pr_err("mdev_pt: plugin %s: type %s: migration needs stop, resume, save_pending, save and load, quiesce and unquiesce both or neither, and a printable migration_compat of 1-%u bytes\n",
 		       plugin->name, type->sysfs_name, MDEV_PT_MIG_NAME_MAX);
 		return -EINVAL;
 	}

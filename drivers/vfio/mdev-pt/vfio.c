@@ -19,13 +19,24 @@
 static int mdev_pt_init_dev(struct vfio_device *core_vdev)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+	int ret;
 
 	mutex_init(&fn->lease_lock);
 	init_completion(&fn->closed);
-	init_rwsem(&fn->detach_sem);
+	ret = init_srcu_struct(&fn->gate_srcu);
+	if (ret)
+		return ret;
 	mdev_pt_mig_init(fn);
 
-	return vfio_pci_core_init_dev(core_vdev);
+	ret = vfio_pci_core_init_dev(core_vdev);
+	if (ret)
+		goto out_cleanup_gate;
+	return 0;
+
+out_cleanup_gate:
+	mdev_pt_mig_destroy(fn);
+	cleanup_srcu_struct(&fn->gate_srcu);
+	return ret;
 }
 
 static void mdev_pt_release_dev(struct vfio_device *core_vdev)
@@ -34,6 +45,7 @@ static void mdev_pt_release_dev(struct vfio_device *core_vdev)
 
 	iommu_group_put(fn->iommu_group);
 	mdev_pt_mig_destroy(fn);
+	cleanup_srcu_struct(&fn->gate_srcu);
 	mutex_destroy(&fn->lease_lock);
 	vfio_pci_core_release_dev(core_vdev);
 }
@@ -62,7 +74,8 @@ static int mdev_pt_open_device(struct vfio_device *core_vdev)
 	}
 	inst = fn->instance;
 	type = mdev_pt_inst_type(inst);
-	if (mdev_pt_inst_detached(inst)) {
+	/* The gate is closed under the lease lock: this open is inside it. */
+	if (fn->gate_closed) {
 		pci_warn(vdev->pdev, "open refused: the controlling function is gone\n");
 		ret = -ENOTCONN;
 		goto out_unlock;
@@ -123,48 +136,68 @@ static void mdev_pt_close_device(struct vfio_device *core_vdev)
 }
 
 /*
- * The device calls of an instance whose plugin depends on the controlling
- * function run under detach_sem, and fail once that function is gone.
+ * The gate is an SRCU read-side section, but it is entered conditionally
+ * and left in another function, which sparse's context tracking cannot
+ * follow: these two functions are context-neutral for sparse (as rwsem
+ * users are), and lockdep tracks the SRCU section at run time.
  */
-static int mdev_pt_call_begin(struct mdev_pt_function *fn)
-{
-	if (!mdev_pt_inst_depends(fn->instance))
-		return 0;
 
-	down_read(&fn->detach_sem);
-	if (READ_ONCE(fn->controlling_gone)) {
-		up_read(&fn->detach_sem);
-		return -ENOTCONN;
+/**
+ * mdev_pt_gate_enter() - enter the plugin gate of the instance holding the lease
+ * @fn: the function
+ * @idx: where to keep the SRCU index for mdev_pt_gate_exit()
+ *
+ * Every path that can reach the plugin of the instance holding the lease
+ * goes through the gate: the vfio device's ops,
+ * the migration features, the migration data files, the deferred reset and
+ * the close.  Entering never blocks, so it may nest and may be taken under
+ * any lock, mm->mmap_lock and a data file's lock among them.
+ *
+ * Return: true inside the gate, false when it is closed (then nothing is
+ * held and the caller fails with -ENOTCONN).
+ */
+bool mdev_pt_gate_enter(struct mdev_pt_function *fn, int *idx)
+{
+	*idx = srcu_read_lock(&fn->gate_srcu);
+	if (READ_ONCE(fn->gate_closed)) {
+		srcu_read_unlock(&fn->gate_srcu, *idx);
+		return false;
 	}
-	return 0;
+	__release(&fn->gate_srcu);	/* for sparse, see above */
+	return true;
 }
 
-/*
- * mmap() comes with the caller's mmap_lock held, and the other device calls
- * take that lock inside detach_sem (a fault in copy_from_user()): waiting
- * for detach_sem here could deadlock against mdev_pt_controlling_gone()
- * queued behind such a call.  Only that writer ever holds or waits for
- * detach_sem, so a failed trylock means the controlling function is going
- * away, and mmap() is refused as it would be right after.
+/**
+ * mdev_pt_gate_exit() - leave the plugin gate
+ * @fn: the function
+ * @idx: what mdev_pt_gate_enter() gave
  */
-static int mdev_pt_mmap_begin(struct mdev_pt_function *fn)
+void mdev_pt_gate_exit(struct mdev_pt_function *fn, int idx)
 {
-	if (!mdev_pt_inst_depends(fn->instance))
-		return 0;
-
-	if (!down_read_trylock(&fn->detach_sem))
-		return -ENOTCONN;
-	if (READ_ONCE(fn->controlling_gone)) {
-		up_read(&fn->detach_sem);
-		return -ENOTCONN;
-	}
-	return 0;
+	__acquire(&fn->gate_srcu);	/* for sparse, see above */
+	srcu_read_unlock(&fn->gate_srcu, idx);
 }
 
-static void mdev_pt_call_end(struct mdev_pt_function *fn)
+/**
+ * mdev_pt_gate_close() - close the plugin gate and wait for the paths in it
+ * @fn: the function
+ *
+ * When the controlling function of an instance whose plugin depends on it
+ * goes away, and when an instance is removed (once its user closed it).
+ * When this returns, no path is in the plugin for the instance and none
+ * will enter it again: every one fails with -ENOTCONN, migration data files
+ * included.  The gate opens again for the next instance to take the lease.
+ * Called without the lease lock, the state mutex or a data file's lock,
+ * which paths in the gate may wait for.
+ */
+void mdev_pt_gate_close(struct mdev_pt_function *fn)
 {
-	if (mdev_pt_inst_depends(fn->instance))
-		up_read(&fn->detach_sem);
+	mutex_lock(&fn->lease_lock);
+	WRITE_ONCE(fn->gate_closed, true);
+	mutex_unlock(&fn->lease_lock);
+
+	synchronize_srcu(&fn->gate_srcu);
+	mdev_pt_mig_gate_closed(fn);
 }
 
 /*
@@ -211,12 +244,30 @@ static long mdev_pt_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
 	long ret;
+	int idx;
 
-	ret = mdev_pt_call_begin(fn);
-	if (ret)
-		return ret;
+	if (!mdev_pt_gate_enter(fn, &idx))
+		return -ENOTCONN;
 	ret = mdev_pt_do_ioctl(fn, cmd, arg);
-	mdev_pt_call_end(fn);
+	mdev_pt_gate_exit(fn, idx);
+	return ret;
+}
+
+/*
+ * The features vfio core does not serve itself (low power, VF token) go
+ * to vfio_pci_core; the migration features reach the core's mig_ops
+ * straight from vfio core, and those enter the gate themselves.
+ */
+static int mdev_pt_device_feature(struct vfio_device *core_vdev, u32 flags,
+				  void __user *arg, size_t argsz)
+{
+	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
+	int ret, idx;
+
+	if (!mdev_pt_gate_enter(fn, &idx))
+		return -ENOTCONN;
+	ret = vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+	mdev_pt_gate_exit(fn, idx);
 	return ret;
 }
 
@@ -225,12 +276,12 @@ static ssize_t mdev_pt_read(struct vfio_device *core_vdev, char __user *buf,
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
 	ssize_t ret;
+	int idx;
 
-	ret = mdev_pt_call_begin(fn);
-	if (ret)
-		return ret;
+	if (!mdev_pt_gate_enter(fn, &idx))
+		return -ENOTCONN;
 	ret = mdev_pt_rw(fn, buf, count, ppos, false);
-	mdev_pt_call_end(fn);
+	mdev_pt_gate_exit(fn, idx);
 	return ret;
 }
 
@@ -240,12 +291,12 @@ static ssize_t mdev_pt_write(struct vfio_device *core_vdev,
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
 	ssize_t ret;
+	int idx;
 
-	ret = mdev_pt_call_begin(fn);
-	if (ret)
-		return ret;
+	if (!mdev_pt_gate_enter(fn, &idx))
+		return -ENOTCONN;
 	ret = mdev_pt_rw(fn, (char __user *)buf, count, ppos, true);
-	mdev_pt_call_end(fn);
+	mdev_pt_gate_exit(fn, idx);
 	return ret;
 }
 
@@ -253,13 +304,12 @@ static int mdev_pt_vfio_mmap(struct vfio_device *core_vdev,
 			     struct vm_area_struct *vma)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
-	int ret;
+	int ret, idx;
 
-	ret = mdev_pt_mmap_begin(fn);
-	if (ret)
-		return ret;
+	if (!mdev_pt_gate_enter(fn, &idx))
+		return -ENOTCONN;
 	ret = mdev_pt_mmap(fn, vma);
-	mdev_pt_call_end(fn);
+	mdev_pt_gate_exit(fn, idx);
 	return ret;
 }
 
@@ -311,7 +361,7 @@ const struct vfio_device_ops mdev_pt_vfio_ops = {
 	.open_device	= mdev_pt_open_device,
 	.close_device	= mdev_pt_close_device,
 	.ioctl		= mdev_pt_ioctl,
-	.device_feature	= vfio_pci_core_ioctl_feature,
+	.device_feature	= mdev_pt_device_feature,
 	.read		= mdev_pt_read,
 	.write		= mdev_pt_write,
 	.mmap		= mdev_pt_vfio_mmap,
