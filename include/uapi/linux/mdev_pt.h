@@ -185,7 +185,8 @@ struct mdev_pt_mig_end {
  * @dma_src: DMA source address (0x80)
  * @dma_dst: DMA destination address (0x88)
  * @dma_count: DMA count (0x90)
- * @dma_cmd: DMA command (0x98), never with the start bit
+ * @dma_cmd: DMA command (0x98); with the start bit only for a DMA the
+ *	source held while quiesced, which starts once the destination runs
  */
 struct mdev_pt_edu_mig_state {
 	__le32 liveness;

@@ -18,6 +18,13 @@
  *   user space writes a new one.
  * STOP waits, bounded, for a running computation or DMA to end.
  *
+ * Quiesced (RUNNING_P2P), the device starts no DMA: a start command
+ * written then is held, reads of the command register show it with its
+ * start bit, and it is written to the device when the device runs again
+ * (RUNNING).  A DMA in flight when quiesce is asked for completes first.
+ * A command still held when the state is saved travels with its start bit
+ * and starts on the destination once that runs.
+ *
  * The migration verbs reach the registers with mdev_pt_bar_rw_decoding():
  * QEMU 7.2 resets the device, clearing memory decoding, before it moves
  * the destination to RESUMING, and restores the command register only
@@ -51,18 +58,26 @@
 /**
  * struct edu_mig - state of one edu-migratable instance
  * @inst: the instance
- * @lock: protects @cmd and @cmd_restored against trapped accesses
+ * @lock: protects @cmd, @cmd_restored, @quiesced, @held_cmd and @cmd_held
+ *	against trapped accesses
  * @cmd: the DMA command register as restored
  * @cmd_restored: reads of the command register return @cmd
+ * @quiesced: RUNNING_P2P: start commands are held
+ * @held_cmd: the start command written while quiesced
+ * @cmd_held: @held_cmd waits for RUNNING; reads of the command register
+ *	return it
  * @saved: the state of the current save or resume
  * @sent: the save handed out @saved
  * @loaded: the resume received @saved
  */
 struct edu_mig {
 	struct mdev_pt_instance *inst;
-	struct mutex lock;		/* protects cmd, cmd_restored */
+	struct mutex lock;		/* protects the five fields below */
 	u64 cmd;
 	bool cmd_restored;
+	bool quiesced;
+	u64 held_cmd;
+	bool cmd_held;
 	struct mdev_pt_edu_mig_state saved;
 	bool sent;
 	bool loaded;
@@ -148,6 +163,34 @@ static int edu_mig_wait_idle(struct mdev_pt_instance *inst)
 	return -ETIMEDOUT;
 }
 
+/* RUNNING -> RUNNING_P2P: hold new DMA, let the one in flight end. */
+static int edu_mig_quiesce(struct mdev_pt_instance *inst)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+
+	mutex_lock(&em->lock);
+	em->quiesced = true;
+	mutex_unlock(&em->lock);
+	return edu_mig_wait_idle(inst);
+}
+
+/* RUNNING_P2P -> RUNNING: start the DMA held meanwhile. */
+static int edu_mig_unquiesce(struct mdev_pt_instance *inst)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+	int ret = 0;
+
+	mutex_lock(&em->lock);
+	em->quiesced = false;
+	if (em->cmd_held) {
+		ret = edu_write64(inst, EDU_REG_DMA_CMD, em->held_cmd);
+		em->cmd_held = false;
+		em->cmd_restored = false;
+	}
+	mutex_unlock(&em->lock);
+	return ret ? edu_mig_io_error(inst, ret) : 0;
+}
+
 static int edu_mig_stop(struct mdev_pt_instance *inst)
 {
 	return edu_mig_wait_idle(inst);
@@ -175,16 +218,23 @@ static void edu_mig_save_pending(struct mdev_pt_instance *inst, u64 *initial,
 	*dirty = 0;
 }
 
-/* The command register as user space sees it. */
+/*
+ * The command register as it travels: a held command with its start bit,
+ * else what user space sees, without it (the device is idle).
+ */
 static int edu_mig_cmd(struct edu_mig *em, u64 *cmd)
 {
 	int ret = 0;
 
 	mutex_lock(&em->lock);
-	if (em->cmd_restored)
+	if (em->cmd_held)
+		*cmd = em->held_cmd;
+	else if (em->cmd_restored)
 		*cmd = em->cmd;
 	else
 		ret = edu_read64(em->inst, EDU_REG_DMA_CMD, cmd);
+	if (!ret && !em->cmd_held)
+		*cmd &= ~EDU_DMA_CMD_START;
 	mutex_unlock(&em->lock);
 	return ret;
 }
@@ -226,7 +276,7 @@ static ssize_t edu_mig_save(struct mdev_pt_instance *inst, void *buf,
 	st->dma_src = cpu_to_le64(src);
 	st->dma_dst = cpu_to_le64(dst);
 	st->dma_count = cpu_to_le64(count);
-	st->dma_cmd = cpu_to_le64(cmd & ~EDU_DMA_CMD_START);
+	st->dma_cmd = cpu_to_le64(cmd);
 
 	memcpy(buf, st, sizeof(*st));
 	em->sent = true;
@@ -343,6 +393,9 @@ static int edu_mig_apply(struct edu_mig *em)
 	mutex_lock(&em->lock);
 	em->cmd = le64_to_cpu(st->dma_cmd) & ~EDU_DMA_CMD_START;
 	em->cmd_restored = true;
+	/* Held on the source: it starts once this device runs. */
+	em->held_cmd = le64_to_cpu(st->dma_cmd);
+	em->cmd_held = !!(em->held_cmd & EDU_DMA_CMD_START);
 	mutex_unlock(&em->lock);
 	return 0;
 }
@@ -370,10 +423,14 @@ static void edu_mig_reset(struct mdev_pt_instance *inst)
 	em->loaded = false;
 	mutex_lock(&em->lock);
 	em->cmd_restored = false;
+	em->quiesced = false;
+	em->cmd_held = false;
 	mutex_unlock(&em->lock);
 }
 
 const struct mdev_pt_migration_ops mdev_pt_edu_migration_ops = {
+	.quiesce	= edu_mig_quiesce,
+	.unquiesce	= edu_mig_unquiesce,
 	.stop		= edu_mig_stop,
 	.resume		= edu_mig_resume,
 	.save_begin	= edu_mig_save_begin,
@@ -395,10 +452,20 @@ static ssize_t edu_mig_trap_rw(struct mdev_pt_instance *inst,
 	ssize_t ret;
 
 	mutex_lock(&em->lock);
-	if (!iswrite && em->cmd_restored && offset == EDU_REG_DMA_CMD &&
-	    (count == 4 || count == 8)) {
-		val = cpu_to_le64(em->cmd);
+	if (!iswrite && (em->cmd_held || em->cmd_restored) &&
+	    offset == EDU_REG_DMA_CMD && (count == 4 || count == 8)) {
+		val = cpu_to_le64(em->cmd_held ? em->held_cmd : em->cmd);
 		memcpy(buf, &val, count);
+		ret = count;
+		goto out_unlock;
+	}
+	/* Quiesced: a start command waits for RUNNING. */
+	if (iswrite && em->quiesced && offset == EDU_REG_DMA_CMD &&
+	    (count == 4 || count == 8) && (buf[0] & EDU_DMA_CMD_START)) {
+		val = 0;
+		memcpy(&val, buf, count);
+		em->held_cmd = le64_to_cpu(val);
+		em->cmd_held = true;
 		ret = count;
 		goto out_unlock;
 	}
