@@ -11,11 +11,23 @@
  * Device state chunks: struct mdev_pt_mock_mig_chunk, then whole pages of
  * the buffer from its offset.  Pre-copy first hands out every page, then
  * the pages dirtied since; stop-copy hands out what is left of both.
+ *
+ * A poke is the device's own work: quiesced (RUNNING_P2P), the device
+ * holds the pokes written to it and carries them out, in order, once it
+ * runs again.  "mock-no-p2p" is the same type without quiesce, so without
+ * the P2P states.
+ *
+ * The plugin declares that its types depend on the controlling function
+ * (a VF's PF), as a plugin that migrates through the PF's driver does, and
+ * counts every call the core makes into it for a function after that
+ * function's controlling_gone: the read-only module parameter
+ * calls_after_gone, which must stay 0.
  */
 
 #include <linux/bitmap.h>
 #include <linux/crc32.h>
 #include <linux/jhash.h>
+#include <linux/list.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -38,6 +50,8 @@
  * @dirty: pages changed since pre-copy handed them out, one bit each
  * @next: first page the running save has not handed out yet
  * @saving: a save runs: @next and @dirty are in use
+ * @quiesced: the device is in RUNNING_P2P: pokes are held
+ * @held: the pokes held while quiesced, &struct mock_poke, oldest first
  */
 struct mock_state {
 	struct mdev_pt_instance *inst;
@@ -47,7 +61,58 @@ struct mock_state {
 	unsigned long *dirty;
 	unsigned long next;
 	bool saving;
+	bool quiesced;
+	struct list_head held;
 };
+
+/**
+ * struct mock_poke - a poke held while the device is quiesced
+ * @node: entry in &mock_state.held
+ * @offset: first byte
+ * @len: bytes
+ */
+struct mock_poke {
+	struct list_head node;
+	u64 offset;
+	u64 len;
+};
+
+/**
+ * struct mock_function - per-function state, from probe to remove
+ * @gone: the function's controlling function went away
+ */
+struct mock_function {
+	bool gone;
+};
+
+static struct mdev_pt_plugin mock_plugin;
+
+static atomic_t mock_calls_after_gone = ATOMIC_INIT(0);
+
+static int calls_after_gone_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&mock_calls_after_gone));
+}
+
+static const struct kernel_param_ops calls_after_gone_ops = {
+	.get	= calls_after_gone_get,
+};
+module_param_cb(calls_after_gone, &calls_after_gone_ops, NULL, 0444);
+MODULE_PARM_DESC(calls_after_gone,
+		 "calls into the plugin after its function's controlling function went away (must stay 0)");
+
+/* Every callback but destroy: count a call the core must not make. */
+static void mock_called(struct mdev_pt_instance *inst, const char *what)
+{
+	struct mdev_pt_function *fn = mdev_pt_instance_function(inst);
+	struct mock_function *mf = mdev_pt_function_get_drvdata(fn, &mock_plugin);
+
+	if (mf && READ_ONCE(mf->gone)) {
+		atomic_inc(&mock_calls_after_gone);
+		dev_err(mdev_pt_instance_dev(inst), "mock: %s called after the controlling function went away\n",
+			what);
+	}
+}
 
 static unsigned long mock_pages(u64 size)
 {
@@ -83,6 +148,34 @@ static int mock_alloc(u64 size, u8 **mem, unsigned long **dirty)
 	return -ENOMEM;
 }
 
+/* Add 1 to every byte of a range and mark its pages dirty. */
+static void mock_poke_range(struct mock_state *ms, u64 offset, u64 len)
+{
+	u64 i;
+
+	lockdep_assert_held(&ms->lock);
+
+	for (i = offset; i < offset + len; i++)
+		ms->mem[i]++;
+	bitmap_set(ms->dirty, offset >> PAGE_SHIFT,
+		   ((offset + len - 1) >> PAGE_SHIFT) - (offset >> PAGE_SHIFT) + 1);
+}
+
+/* Carry out the held pokes (@apply), or forget them. */
+static void mock_release_held(struct mock_state *ms, bool apply)
+{
+	struct mock_poke *p, *tmp;
+
+	lockdep_assert_held(&ms->lock);
+
+	list_for_each_entry_safe(p, tmp, &ms->held, node) {
+		if (apply && p->offset + p->len <= ms->size)
+			mock_poke_range(ms, p->offset, p->len);
+		list_del(&p->node);
+		kfree(p);
+	}
+}
+
 /* Swap in a new buffer; the caller holds ms->lock or owns @ms alone. */
 static void mock_replace(struct mock_state *ms, u8 *mem,
 			 unsigned long *dirty, u64 size)
@@ -102,14 +195,39 @@ static struct mock_state *mock_from_dev(struct device *dev)
 
 /* ---- migration verbs ---- */
 
-/* A synthetic device has nothing in flight. */
+/* Pokes are synchronous: nothing is ever in flight. */
+static int mock_quiesce(struct mdev_pt_instance *inst)
+{
+	struct mock_state *ms = mdev_pt_get_drvdata(inst);
+
+	mock_called(inst, "quiesce");
+	mutex_lock(&ms->lock);
+	ms->quiesced = true;
+	mutex_unlock(&ms->lock);
+	return 0;
+}
+
+static int mock_unquiesce(struct mdev_pt_instance *inst)
+{
+	struct mock_state *ms = mdev_pt_get_drvdata(inst);
+
+	mock_called(inst, "unquiesce");
+	mutex_lock(&ms->lock);
+	ms->quiesced = false;
+	mock_release_held(ms, true);
+	mutex_unlock(&ms->lock);
+	return 0;
+}
+
 static int mock_stop(struct mdev_pt_instance *inst)
 {
+	mock_called(inst, "stop");
 	return 0;
 }
 
 static int mock_resume(struct mdev_pt_instance *inst)
 {
+	mock_called(inst, "resume");
 	return 0;
 }
 
@@ -117,6 +235,7 @@ static int mock_save_begin(struct mdev_pt_instance *inst, bool precopy)
 {
 	struct mock_state *ms = mdev_pt_get_drvdata(inst);
 
+	mock_called(inst, "save_begin");
 	mutex_lock(&ms->lock);
 	ms->next = 0;
 	bitmap_zero(ms->dirty, mock_pages(ms->size));
@@ -131,6 +250,7 @@ static void mock_save_pending(struct mdev_pt_instance *inst, u64 *initial,
 	struct mock_state *ms = mdev_pt_get_drvdata(inst);
 	unsigned long npages;
 
+	mock_called(inst, "save_pending");
 	mutex_lock(&ms->lock);
 	npages = mock_pages(ms->size);
 	if (ms->saving) {
@@ -152,6 +272,7 @@ static ssize_t mock_save(struct mdev_pt_instance *inst, void *buf,
 	struct mdev_pt_mock_mig_chunk *chunk = buf;
 	unsigned long npages, first, last;
 
+	mock_called(inst, "save");
 	mutex_lock(&ms->lock);
 	npages = mock_pages(ms->size);
 	if (ms->next < npages) {
@@ -182,6 +303,7 @@ static void mock_save_end(struct mdev_pt_instance *inst)
 {
 	struct mock_state *ms = mdev_pt_get_drvdata(inst);
 
+	mock_called(inst, "save_end");
 	mutex_lock(&ms->lock);
 	ms->saving = false;
 	mutex_unlock(&ms->lock);
@@ -198,6 +320,7 @@ static int mock_load(struct mdev_pt_instance *inst, const void *buf,
 	int ret = 0;
 	u8 *mem;
 
+	mock_called(inst, "load");
 	if (size < MOCK_CHUNK_HDR) {
 		dev_err(dev, "mock state chunk of %zu bytes is too short\n",
 			size);
@@ -232,10 +355,32 @@ out_unlock:
 
 static void mock_reset(struct mdev_pt_instance *inst)
 {
-	mock_save_end(inst);
+	struct mock_state *ms = mdev_pt_get_drvdata(inst);
+
+	mock_called(inst, "reset");
+	mutex_lock(&ms->lock);
+	ms->saving = false;
+	ms->quiesced = false;
+	mock_release_held(ms, false);
+	mutex_unlock(&ms->lock);
 }
 
 static const struct mdev_pt_migration_ops mock_migration_ops = {
+	.flags		= MDEV_PT_MIG_PRE_COPY,
+	.quiesce	= mock_quiesce,
+	.unquiesce	= mock_unquiesce,
+	.stop		= mock_stop,
+	.resume		= mock_resume,
+	.save_begin	= mock_save_begin,
+	.save_pending	= mock_save_pending,
+	.save		= mock_save,
+	.save_end	= mock_save_end,
+	.load		= mock_load,
+	.reset		= mock_reset,
+};
+
+/* The same without quiesce: STOP_COPY (and PRE_COPY), no P2P states. */
+static const struct mdev_pt_migration_ops mock_no_p2p_migration_ops = {
 	.flags		= MDEV_PT_MIG_PRE_COPY,
 	.stop		= mock_stop,
 	.resume		= mock_resume,
@@ -259,6 +404,7 @@ static int mock_create(struct mdev_pt_instance *inst)
 		return -ENOMEM;
 	ms->inst = inst;
 	mutex_init(&ms->lock);
+	INIT_LIST_HEAD(&ms->held);
 
 	ret = mock_alloc(MOCK_STATE_DEFAULT, &ms->mem, &ms->dirty);
 	if (ret) {
@@ -276,6 +422,9 @@ static void mock_destroy(struct mdev_pt_instance *inst)
 {
 	struct mock_state *ms = mdev_pt_get_drvdata(inst);
 
+	mutex_lock(&ms->lock);
+	mock_release_held(ms, false);
+	mutex_unlock(&ms->lock);
 	mock_replace(ms, NULL, NULL, 0);
 	mutex_destroy(&ms->lock);
 	kfree(ms);
@@ -341,14 +490,17 @@ static ssize_t state_size_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(state_size);
 
-/* "OFFSET LENGTH": add 1 to every byte of the range and mark it dirty. */
+/*
+ * "OFFSET LENGTH": add 1 to every byte of the range and mark it dirty;
+ * held until RUNNING while the device is quiesced.
+ */
 static ssize_t poke_store(struct device *dev, struct device_attribute *attr,
 			  const char *buf, size_t count)
 {
 	struct mock_state *ms = mock_from_dev(dev);
 	unsigned long long offset, len;
+	struct mock_poke *held;
 	char extra;
-	u64 i;
 	int n;
 
 	n = sscanf(buf, "%lli %lli %c", &offset, &len, &extra);
@@ -359,10 +511,18 @@ static ssize_t poke_store(struct device *dev, struct device_attribute *attr,
 			 (int)strcspn(buf, "\n"), buf, ms->size);
 		return -EINVAL;
 	}
-	for (i = offset; i < offset + len; i++)
-		ms->mem[i]++;
-	bitmap_set(ms->dirty, offset >> PAGE_SHIFT,
-		   ((offset + len - 1) >> PAGE_SHIFT) - (offset >> PAGE_SHIFT) + 1);
+	if (ms->quiesced) {
+		held = kmalloc(sizeof(*held), GFP_KERNEL);
+		if (!held) {
+			mutex_unlock(&ms->lock);
+			return -ENOMEM;
+		}
+		held->offset = offset;
+		held->len = len;
+		list_add_tail(&held->node, &ms->held);
+	} else {
+		mock_poke_range(ms, offset, len);
+	}
 	mutex_unlock(&ms->lock);
 	return count;
 }
@@ -403,7 +563,42 @@ static const struct mdev_pt_type mock_types[] = {
 		.migration	= &mock_migration_ops,
 		.migration_compat = "mdev_pt-mock-migratable v1",
 	},
+	{
+		.sysfs_name	= "mock-no-p2p",
+		.pretty_name	= "Mock migratable without P2P",
+		.description	= "mock-migratable without quiesce: no RUNNING_P2P",
+		.ops		= &mock_type_ops,
+		.attrs		= &mock_attr_group,
+		.migration	= &mock_no_p2p_migration_ops,
+		.migration_compat = "mdev_pt-mock-no-p2p v1",
+	},
 };
+
+static int mock_probe(struct mdev_pt_function *fn,
+		      const struct pci_device_id *id)
+{
+	struct mock_function *mf;
+
+	mf = kzalloc(sizeof(*mf), GFP_KERNEL);
+	if (!mf)
+		return -ENOMEM;
+	mdev_pt_function_set_drvdata(fn, &mock_plugin, mf);
+	return 0;
+}
+
+static void mock_remove(struct mdev_pt_function *fn)
+{
+	kfree(mdev_pt_function_get_drvdata(fn, &mock_plugin));
+}
+
+static void mock_controlling_gone(struct mdev_pt_function *fn)
+{
+	struct mock_function *mf = mdev_pt_function_get_drvdata(fn, &mock_plugin);
+
+	WRITE_ONCE(mf->gone, true);
+	pci_info(mdev_pt_function_pdev(fn), "mock: controlling function %s gone\n",
+		 pci_name(mdev_pt_function_controlling_pdev(fn)));
+}
 
 /*
  * A test module: the state that migrates is synthetic, so it must never
@@ -421,6 +616,9 @@ static struct mdev_pt_plugin mock_plugin = {
 	.id_table	= mock_ids,
 	.types		= mock_types,
 	.num_types	= ARRAY_SIZE(mock_types),
+	.probe		= mock_probe,
+	.remove		= mock_remove,
+	.controlling_gone = mock_controlling_gone,
 };
 module_mdev_pt_plugin(mock_plugin);
 
