@@ -98,10 +98,31 @@ new_uuid()
 	cat /proc/sys/kernel/random/uuid
 }
 
+# uuid_create FILE UUID: write UUID to a create FILE and print the result
+# (OK or an errno name).  The mdev core frees a removed instance's UUID only
+# when the device is released, which the debug kernel
+# (CONFIG_DEBUG_KOBJECT_RELEASE) delays by up to 4 s: a UUID just removed,
+# EEXIST without its sysfs directory, is tried again for up to 8 s.
+uuid_create()
+{
+	local got i
+
+	for i in $(seq 80); do
+		got=$("$BIN/sysfs_write" "$1" "$2")
+		[ "$got" = EEXIST ] && [ ! -e "/sys/bus/mdev/devices/$2" ] || break
+		sleep 0.1
+	done
+	echo "$got"
+}
+
 # pt_create BDF UUID [TYPE]
 pt_create()
 {
-	expect_write "$(type_dir "$1" "${3:-}")/create" "$2" OK
+	local f got
+
+	f="$(type_dir "$1" "${3:-}")/create"
+	got=$(uuid_create "$f" "$2")
+	[ "$got" = OK ] || fail "write '$2' to $f: expected OK, got $got"
 }
 
 pt_remove()

@@ -90,17 +90,6 @@ static inline int mdev_attr_str(const char *uuid, const char *attr,
 	return sysfs_read(path, buf, len);
 }
 
-/* Create an instance @uuid of @type on PCI function @bdf. */
-static inline int mdev_create(const char *bdf, const char *type,
-			      const char *uuid)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s/mdev_supported_types/%s/create",
-		 PCI_SYSFS_PATH, bdf, type);
-	return sysfs_write(path, uuid);
-}
-
 static inline int mdev_remove(const char *uuid)
 {
 	return mdev_attr_write(uuid, "remove", "1");
@@ -112,6 +101,30 @@ static inline bool mdev_exists(const char *uuid)
 
 	snprintf(path, sizeof(path), "%s/%s", MDEV_SYSFS_PATH, uuid);
 	return access(path, F_OK) == 0;
+}
+
+/*
+ * Create an instance @uuid of @type on PCI function @bdf.  The mdev core
+ * frees a removed instance's UUID only when the device is released, which
+ * a kernel with CONFIG_DEBUG_KOBJECT_RELEASE (the debug kernel) delays by
+ * up to 4 s: a UUID that was just removed, EEXIST without its sysfs
+ * directory, is tried again for up to 8 s.
+ */
+static inline int mdev_create(const char *bdf, const char *type,
+			      const char *uuid)
+{
+	char path[PATH_MAX];
+	int ret, i;
+
+	snprintf(path, sizeof(path), "%s/%s/mdev_supported_types/%s/create",
+		 PCI_SYSFS_PATH, bdf, type);
+	for (i = 0; i < 80; i++) {
+		ret = sysfs_write(path, uuid);
+		if (ret != -EEXIST || mdev_exists(uuid))
+			break;
+		usleep(100000);
+	}
+	return ret;
 }
 
 /* available_instances of @type on @bdf. */
@@ -146,6 +159,31 @@ static inline bool proc_stack_top_in(const char *path, const char *prefix)
 
 	/* sysfs_read() keeps the first line: the top frame. */
 	return !sysfs_read(path, buf, sizeof(buf)) && strstr(buf, prefix);
+}
+
+/*
+ * Whether any frame of a kernel stack (@path as for proc_stack_top_in())
+ * is the function @func: for a task waiting deeper than its top frame
+ * shows, e.g. in synchronize_srcu().
+ */
+static inline bool proc_stack_has(const char *path, const char *func)
+{
+	char line[256];
+	bool found = false;
+	size_t len = strlen(func);
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *p = strchr(line, ' ');
+
+		/* "[<0>] name+0x12/0x34" */
+		found = p && !strncmp(p + 1, func, len) && p[1 + len] == '+';
+	}
+	fclose(f);
+	return found;
 }
 
 #endif /* MDEVPT_SYSFS_UTIL_H */

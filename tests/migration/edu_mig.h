@@ -56,6 +56,18 @@ static inline void edu_wait_idle(struct __test_metadata *_metadata, int fd,
 	}
 }
 
+/* Wait until no DMA runs (its start bit clears; it takes ~100 ms). */
+static inline void edu_wait_dma(struct __test_metadata *_metadata, int fd,
+				uint64_t bar0)
+{
+	uint64_t deadline = now_ms() + FACT_TIMEOUT_MS;
+
+	while (bar_read(_metadata, fd, bar0, EDU_REG_DMA_CMD) & EDU_DMA_START) {
+		ASSERT_GT(deadline, now_ms()) TH_LOG("DMA still running");
+		usleep(1000);
+	}
+}
+
 /* Every migrating register reads @want (each difference is printed). */
 static inline void edu_expect_regs(struct __test_metadata *_metadata, int fd,
 				   uint64_t bar0, const uint32_t *want)

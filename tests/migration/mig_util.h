@@ -22,6 +22,7 @@
 
 #define EDU_MIG_TYPE		"mdev_pt-edu-migratable"
 #define MOCK_MIG_TYPE		"mdev_pt-mock-migratable"
+#define MOCK_NO_P2P_TYPE	"mdev_pt-mock-no-p2p"
 
 /* --- small things --------------------------------------------------------- */
 
@@ -65,23 +66,31 @@ static inline void mig_open(struct __test_metadata *_metadata,
 }
 
 /*
- * A new mock-migratable instance with @size bytes of state on @vf, its
- * UUID into @uuid (@len bytes; left empty if it could not be created).
+ * A new instance of the mock plugin's @type with @size bytes of state on
+ * @vf, its UUID into @uuid (@len bytes; left empty if it could not be
+ * created).
  */
-static inline void mock_create(struct __test_metadata *_metadata,
-			       const char *vf, char *uuid, size_t len,
-			       unsigned long size)
+static inline void mock_create_type(struct __test_metadata *_metadata,
+				    const char *vf, const char *type,
+				    char *uuid, size_t len, unsigned long size)
 {
 	char val[32];
 	int ret;
 
 	ASSERT_EQ(0, new_uuid(uuid, len));
-	ret = mdev_create(vf, MOCK_MIG_TYPE, uuid);
+	ret = mdev_create(vf, type, uuid);
 	if (ret)
 		uuid[0] = '\0';
 	ASSERT_EQ(0, ret) TH_LOG("create on %s: %s", vf, strerror(-ret));
 	snprintf(val, sizeof(val), "%lu", size);
 	ASSERT_EQ(0, mdev_attr_write(uuid, "vendor/state_size", val));
+}
+
+static inline void mock_create(struct __test_metadata *_metadata,
+			       const char *vf, char *uuid, size_t len,
+			       unsigned long size)
+{
+	mock_create_type(_metadata, vf, MOCK_MIG_TYPE, uuid, len, size);
 }
 
 /* --- v2 data fd ------------------------------------------------------------ */

@@ -14,7 +14,9 @@
  *   life    the edu instance A removed during a migration (the REQ path) and
  *           closed during STOP_COPY: nothing may be left behind;
  *   plain   MDEVPT_MIG_PLAIN, an instance of a type without migration: no
- *           v2 feature, no v1 region.
+ *           v2 feature, no v1 region;
+ *   gone    a mock instance on MDEVPT_GONE_VF whose PF MDEVPT_GONE_PF is
+ *           unbound from its driver mid-migration (tests/migration/gate.sh).
  *
  * Careful: these tests leave the edu registers in states no DMA may start
  * from; they never set the DMA start bit.
@@ -23,6 +25,7 @@
 #include "../vfio/harness.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -438,38 +441,163 @@ TEST_F_TIMEOUT(edu, data_fd_misuse, 60)
 	close(sfd);
 }
 
-struct reset_race {
-	int dev_fd, data_fd;
-	void *page;			/* the read's buffer, on userfaultfd */
-	ssize_t read_ret;
-	int read_err, reset_ret, reset_err;
-	pid_t reset_tid;
-	bool reset_done;
+/* --- a read stopped inside the driver --------------------------------------- */
+
+/*
+ * A page on userfaultfd: the first access to it, by the kernel copying a
+ * data fd read into it, stops until the test lets it go on.
+ */
+struct uffd_stall {
+	int uffd;			/* -1: no userfaultfd here */
+	void *page;
+	char *src;
 };
 
-static void *reset_race_read(void *arg)
+static void uffd_stall_init(struct __test_metadata *_metadata,
+			    struct uffd_stall *st)
 {
-	struct reset_race *r = arg;
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_api api = { .api = UFFD_API };
+
+	st->page = NULL;
+	st->src = NULL;
+	st->uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (st->uffd < 0)
+		return;
+	ASSERT_EQ(0, ioctl(st->uffd, UFFDIO_API, &api));
+	st->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, st->page);
+	reg.range.start = (unsigned long)st->page;
+	reg.range.len = 4096;
+	ASSERT_EQ(0, ioctl(st->uffd, UFFDIO_REGISTER, &reg));
+	st->src = aligned_alloc(4096, 4096);
+	ASSERT_NE(NULL, st->src);
+	memset(st->src, 0, 4096);
+}
+
+/* Wait until an access stopped on the page. */
+static void uffd_stall_wait(struct __test_metadata *_metadata,
+			    struct uffd_stall *st)
+{
+	struct pollfd pfd = { .fd = st->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	ASSERT_EQ(1, poll(&pfd, 1, 30000)) TH_LOG("nothing faulted on the page");
+	ASSERT_EQ((ssize_t)sizeof(msg), read(st->uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+}
+
+/* Let the stopped access go on. */
+static void uffd_stall_release(struct __test_metadata *_metadata,
+			       struct uffd_stall *st)
+{
+	struct uffdio_copy copy = {
+		.dst = (unsigned long)st->page,
+		.src = (unsigned long)st->src,
+		.len = 4096,
+	};
+
+	ASSERT_EQ(0, ioctl(st->uffd, UFFDIO_COPY, &copy));
+}
+
+static void uffd_stall_free(struct uffd_stall *st)
+{
+	if (st->uffd >= 0)
+		close(st->uffd);
+	if (st->page)
+		munmap(st->page, 4096);
+	free(st->src);
+}
+
+/*
+ * Two threads: a read of a data fd into a stalled page, and a call that
+ * must wait for it.
+ */
+struct race {
+	int dev_fd, data_fd;
+	void *page;
+	ssize_t read_ret;
+	int read_err;
+	int (*call)(struct race *r);
+	int call_ret;
+	pid_t call_tid;
+	bool call_done;
+};
+
+static void *race_read(void *arg)
+{
+	struct race *r = arg;
 
 	r->read_ret = read(r->data_fd, r->page, 4096);
 	r->read_err = errno;
 	return NULL;
 }
 
-static void *reset_race_reset(void *arg)
+static void *race_call(void *arg)
 {
-	struct reset_race *r = arg;
+	struct race *r = arg;
 
-	__atomic_store_n(&r->reset_tid, gettid(), __ATOMIC_RELEASE);
-	r->reset_ret = ioctl(r->dev_fd, VFIO_DEVICE_RESET);
-	r->reset_err = errno;
-	__atomic_store_n(&r->reset_done, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->call_tid, gettid(), __ATOMIC_RELEASE);
+	r->call_ret = r->call(r);
+	__atomic_store_n(&r->call_done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-static bool reset_race_done(struct reset_race *r)
+static bool race_call_done(struct race *r)
 {
-	return __atomic_load_n(&r->reset_done, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&r->call_done, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Start a read of @r->data_fd into a stalled page, then r->call() in a
+ * second thread: the call must wait in the core's migration code while
+ * the read is inside the driver, and both must return once the read goes
+ * on.
+ */
+static void race_run(struct __test_metadata *_metadata, struct race *r)
+{
+	struct uffd_stall st;
+	pthread_t reader, caller;
+	char path[64];
+	int i;
+
+	uffd_stall_init(_metadata, &st);
+	if (st.uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	r->page = st.page;
+	ASSERT_EQ(0, pthread_create(&reader, NULL, race_read, r));
+	uffd_stall_wait(_metadata, &st);
+
+	ASSERT_EQ(0, pthread_create(&caller, NULL, race_call, r));
+	for (i = 0; i < 300; i++) {
+		pid_t tid = __atomic_load_n(&r->call_tid, __ATOMIC_ACQUIRE);
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
+		if (race_call_done(r) ||
+		    (tid && proc_stack_top_in(path, "mdev_pt_mig_")))
+			break;
+		usleep(100000);
+	}
+	ASSERT_FALSE(race_call_done(r))
+		TH_LOG("the call did not wait for the read in flight");
+	ASSERT_LT(i, 300) TH_LOG("the call never waited for the read");
+
+	uffd_stall_release(_metadata, &st);
+	for (i = 0; i < 200 && !race_call_done(r); i++)
+		usleep(100000);
+	/* A deadlocked test cannot end: say so before the harness waits. */
+	ASSERT_TRUE(race_call_done(r))
+		TH_LOG("the call and the data fd read deadlocked");
+	pthread_join(caller, NULL);
+	pthread_join(reader, NULL);
+	ASSERT_LT(0, r->read_ret) TH_LOG("read: %s", strerror(r->read_err));
+	uffd_stall_free(&st);
+}
+
+static int race_reset(struct race *r)
+{
+	return ioctl(r->dev_fd, VFIO_DEVICE_RESET) ? -errno : 0;
 }
 
 /*
@@ -482,74 +610,185 @@ static bool reset_race_done(struct reset_race *r)
  */
 TEST_F_TIMEOUT(edu, reset_while_reading, 90)
 {
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_copy copy = { 0 };
-	struct reset_race r = { .dev_fd = self->a.dev.fd };
-	pthread_t reader, resetter;
-	struct uffd_msg msg;
-	struct pollfd pfd;
-	char path[64], *src;
-	int uffd, i;
-
-	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (uffd < 0)
-		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
-	r.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, r.page);
-	reg.range.start = (unsigned long)r.page;
-	reg.range.len = 4096;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
-	src = aligned_alloc(4096, 4096);
-	ASSERT_NE(NULL, src);
-	memset(src, 0, 4096);
+	struct race r = { .dev_fd = self->a.dev.fd, .call = race_reset };
+	char buf[64];
 
 	ASSERT_EQ(0, mig_set(self->a.dev.fd, VFIO_DEVICE_STATE_STOP_COPY,
 			     &r.data_fd));
 	ASSERT_LE(0, r.data_fd);
-	ASSERT_EQ(0, pthread_create(&reader, NULL, reset_race_read, &r));
-	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
-	ASSERT_EQ(1, poll(&pfd, 1, 30000)) TH_LOG("the read never faulted");
-	ASSERT_EQ((ssize_t)sizeof(msg), read(uffd, &msg, sizeof(msg)));
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-
-	ASSERT_EQ(0, pthread_create(&resetter, NULL, reset_race_reset, &r));
-	/* It waits in the core's migration code for the read's file lock. */
-	for (i = 0; i < 300; i++) {
-		pid_t tid = __atomic_load_n(&r.reset_tid, __ATOMIC_ACQUIRE);
-
-		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
-		if (reset_race_done(&r) ||
-		    (tid && proc_stack_top_in(path, "mdev_pt_mig_")))
-			break;
-		usleep(100000);
-	}
-	ASSERT_FALSE(reset_race_done(&r))
-		TH_LOG("the reset did not wait for the read in flight");
-	ASSERT_LT(i, 300) TH_LOG("the reset never waited for the data file");
-
-	copy.dst = (unsigned long)r.page;
-	copy.src = (unsigned long)src;
-	copy.len = 4096;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &copy));
-	for (i = 0; i < 200 && !reset_race_done(&r); i++)
-		usleep(100000);
-	/* A deadlocked test cannot end: say so before the harness waits. */
-	ASSERT_TRUE(reset_race_done(&r))
-		TH_LOG("VFIO_DEVICE_RESET and the data fd read deadlocked");
-	pthread_join(resetter, NULL);
-	pthread_join(reader, NULL);
-	ASSERT_EQ(0, r.reset_ret) TH_LOG("reset: %s", strerror(r.reset_err));
-	ASSERT_LT(0, r.read_ret) TH_LOG("read: %s", strerror(r.read_err));
+	race_run(_metadata, &r);
+	ASSERT_EQ(0, r.call_ret) TH_LOG("reset: %s", strerror(-r.call_ret));
 	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(self->a.dev.fd));
-	ASSERT_EQ(-1, read(r.data_fd, src, 4096))
+	ASSERT_EQ(-1, read(r.data_fd, buf, sizeof(buf)))
 		TH_LOG("the session survived the reset");
 	close(r.data_fd);
-	close(uffd);
-	munmap(r.page, 4096);
-	free(src);
+}
+
+static int race_data_size(struct race *r)
+{
+	uint64_t len;
+
+	return mig_data_size(r->dev_fd, &len);
+}
+
+/*
+ * The plugin's migration callbacks run one at a time: a
+ * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE query (the plugin's save_pending)
+ * waits while a data fd read (the plugin's save) is inside the driver.  It
+ * used to run beside the read, racing on the edu plugin's "sent" flag.
+ */
+TEST_F_TIMEOUT(edu, data_size_waits_for_read, 90)
+{
+	struct race r = { .dev_fd = self->a.dev.fd, .call = race_data_size };
+
+	if (!kernel_has_precopy())
+		SKIP(return, "no VFIO_DEVICE_FEATURE_MIG_DATA_SIZE before 6.2");
+	ASSERT_EQ(0, mig_set(self->a.dev.fd, VFIO_DEVICE_STATE_STOP_COPY,
+			     &r.data_fd));
+	ASSERT_LE(0, r.data_fd);
+	race_run(_metadata, &r);
+	ASSERT_EQ(0, r.call_ret) TH_LOG("MIG_DATA_SIZE: %s", strerror(-r.call_ret));
+	close(r.data_fd);
+	ASSERT_EQ(0, mig_set(self->a.dev.fd, VFIO_DEVICE_STATE_RUNNING, NULL));
+}
+
+struct hammer {
+	int dev_fd;
+	bool stop;
+	unsigned long queries, errors;
+};
+
+static void *hammer_data_size(void *arg)
+{
+	struct hammer *h = arg;
+	uint64_t len;
+
+	while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
+		if (mig_data_size(h->dev_fd, &len))
+			h->errors++;
+		__atomic_add_fetch(&h->queries, 1, __ATOMIC_RELEASE);
+		sched_yield();
+	}
+	return NULL;
+}
+
+/*
+ * MIG_DATA_SIZE queries hammering a save read in 1-byte pieces: the
+ * stream stays whole and loads on B with A's registers.
+ */
+TEST_F_TIMEOUT(edu, data_size_hammers_read, 120)
+{
+	struct hammer h = { .dev_fd = self->a.dev.fd };
+	uint32_t regs_b[EDU_NREGS];
+	const char *bad, *step;
+	pthread_t t;
+	int dfd, i;
+	uint8_t c;
+
+	if (!kernel_has_precopy())
+		SKIP(return, "no VFIO_DEVICE_FEATURE_MIG_DATA_SIZE before 6.2");
+	edu_program(_metadata, &self->a, 0x77, self->regs_a);
+	ASSERT_EQ(0, mig_set(self->a.dev.fd, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
+	ASSERT_EQ(0, pthread_create(&t, NULL, hammer_data_size, &h));
+	while (!__atomic_load_n(&h.queries, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	for (i = 0; i < 1 << 16; i++) {
+		ssize_t n = read(dfd, &c, 1);
+
+		if (n <= 0)
+			break;
+		ASSERT_EQ(0, mig_buf_append(&self->stream, &c, 1));
+	}
+	__atomic_store_n(&h.stop, true, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	close(dfd);
+	TH_LOG("%lu queries beside %zu one-byte reads", h.queries,
+	       self->stream.len);
+	ASSERT_EQ(0ul, h.errors);
+	bad = mig_parse(self->stream.data, self->stream.len, &self->s);
+	ASSERT_EQ(NULL, bad) TH_LOG("stream: %s", bad);
+	ASSERT_EQ(0, mig_v2_load(self->b.dev.fd, self->stream.data,
+				 self->stream.len, self->stream.len,
+				 VFIO_DEVICE_STATE_RUNNING, &step))
+		TH_LOG("resume failed at %s", step);
+	edu_snapshot(_metadata, self->b.dev.fd, self->b.bar0, regs_b);
+	ASSERT_EQ(0, memcmp(self->regs_a, regs_b, sizeof(regs_b)));
+	ASSERT_EQ(0, mig_set(self->a.dev.fd, VFIO_DEVICE_STATE_RUNNING, NULL));
+}
+
+#define P2P_IOVA	0x100000ull
+#define P2P_DMA_LEN	64u
+
+/*
+ * Quiesced (RUNNING_P2P), edu-migratable starts no DMA: a start command
+ * written then is held (the command register shows it running), nothing
+ * reaches guest memory and no completion is flagged; back in RUNNING it
+ * runs.  Before quiesce existed RUNNING_P2P was RUNNING and the DMA ran.
+ */
+TEST_F_TIMEOUT(edu, p2p_holds_dma, 60)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	int fd = self->a.dev.fd;
+	uint64_t bar0 = self->a.bar0;
+	uint8_t *ram, *pat;
+	unsigned int i;
+	uint32_t cmd;
+
+	ram = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ram);
+	pat = malloc(P2P_DMA_LEN);
+	ASSERT_NE(NULL, pat);
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	map.vaddr = (uintptr_t)ram;
+	map.iova = P2P_IOVA;
+	map.size = 4096;
+	ASSERT_EQ(0, ioctl(self->a.dev.container, VFIO_IOMMU_MAP_DMA, &map))
+		TH_LOG("MAP_DMA: %m");
+	cfg_set_command(_metadata, &self->a.dev,
+			PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+
+	/* A pattern into the device's buffer, RUNNING. */
+	for (i = 0; i < P2P_DMA_LEN; i++)
+		pat[i] = ram[i] = (uint8_t)(0xc3 ^ i ^ getpid());
+	edu_wait_idle(_metadata, fd, bar0);
+	bar_write(_metadata, fd, bar0, EDU_REG_IRQ_ACK, ~0u);
+	bar_write(_metadata, fd, bar0, EDU_REG_DMA_SRC, P2P_IOVA);
+	bar_write(_metadata, fd, bar0, EDU_REG_DMA_DST, EDU_DMA_BUF);
+	bar_write(_metadata, fd, bar0, EDU_REG_DMA_COUNT, P2P_DMA_LEN);
+	bar_write(_metadata, fd, bar0, EDU_REG_DMA_CMD, EDU_DMA_START);
+	edu_wait_dma(_metadata, fd, bar0);
+	memset(ram, 0x5a, 4096);
+
+	/* Quiesced: device -> RAM with a completion IRQ is held. */
+	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_RUNNING_P2P, NULL));
+	bar_write(_metadata, fd, bar0, EDU_REG_DMA_SRC, EDU_DMA_BUF);
+	bar_write(_metadata, fd, bar0, EDU_REG_DMA_DST, P2P_IOVA);
+	bar_write(_metadata, fd, bar0, EDU_REG_DMA_CMD,
+		  EDU_DMA_START | EDU_DMA_TO_RAM | EDU_DMA_IRQ);
+	usleep(500000);		/* a DMA takes about 100 ms */
+	cmd = bar_read(_metadata, fd, bar0, EDU_REG_DMA_CMD);
+	ASSERT_EQ((uint32_t)(EDU_DMA_START | EDU_DMA_TO_RAM | EDU_DMA_IRQ), cmd);
+	ASSERT_EQ(0u, bar_read(_metadata, fd, bar0, EDU_REG_IRQ_STATUS) &
+		      EDU_IRQ_DMA)
+		TH_LOG("the DMA ran in RUNNING_P2P");
+	for (i = 0; i < P2P_DMA_LEN; i++)
+		ASSERT_EQ(0x5a, ram[i]) TH_LOG("byte %u written in RUNNING_P2P", i);
+
+	/* RUNNING: it runs. */
+	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	edu_wait_dma(_metadata, fd, bar0);
+	ASSERT_EQ(EDU_IRQ_DMA, bar_read(_metadata, fd, bar0,
+					EDU_REG_IRQ_STATUS) & EDU_IRQ_DMA);
+	ASSERT_EQ(0, memcmp(pat, ram, P2P_DMA_LEN));
+	bar_write(_metadata, fd, bar0, EDU_REG_IRQ_ACK, ~0u);
+
+	unmap.iova = P2P_IOVA;
+	unmap.size = 4096;
+	ASSERT_EQ(0, ioctl(self->a.dev.container, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	munmap(ram, 4096);
+	free(pat);
 }
 
 /* A bit flipped in the payload of every kind of record. */
@@ -845,6 +1084,75 @@ TEST_F(mock, poke_then_migrate)
 				 &step));
 	checksum(_metadata, self->uuid_b, sum_b);
 	ASSERT_STREQ(after, sum_b);
+}
+
+/*
+ * VFIO_MIGRATION_P2P only for types that quiesce: mock-migratable does,
+ * mock-no-p2p does not and goes from RUNNING to STOP and back directly.
+ */
+TEST_F(mock, flags_per_type)
+{
+	uint64_t pre = kernel_has_precopy() ? VFIO_MIGRATION_PRE_COPY : 0;
+	uint64_t flags;
+	char sum[16];
+
+	mock_create(_metadata, self->vf_a, self->uuid_a, sizeof(self->uuid_a),
+		    4096);
+	mock_create_type(_metadata, self->vf_b, MOCK_NO_P2P_TYPE, self->uuid_b,
+			 sizeof(self->uuid_b), 4096);
+	mig_open(_metadata, &self->a, self->uuid_a);
+	self->open_a = true;
+	mig_open(_metadata, &self->b, self->uuid_b);
+	self->open_b = true;
+
+	ASSERT_EQ(0, mig_flags(self->a.fd, &flags));
+	ASSERT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | pre, flags);
+	ASSERT_EQ(0, mig_flags(self->b.fd, &flags));
+	ASSERT_EQ(VFIO_MIGRATION_STOP_COPY | pre, flags);
+
+	ASSERT_EQ(-EINVAL, mig_set(self->b.fd, VFIO_DEVICE_STATE_RUNNING_P2P,
+				   NULL));
+	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(self->b.fd));
+	ASSERT_EQ(0, mig_set(self->b.fd, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, mig_set(self->b.fd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	/* A whole save without the P2P states, and back. */
+	checksum(_metadata, self->uuid_b, sum);
+	ASSERT_EQ(0, mig_v2_save(self->b.fd, &self->stream));
+	ASSERT_EQ(VFIO_DEVICE_STATE_STOP, mig_get(self->b.fd));
+	ASSERT_EQ(0, mig_set(self->b.fd, VFIO_DEVICE_STATE_RUNNING, NULL));
+}
+
+/* Quiesced, the mock holds pokes and carries them out in RUNNING. */
+TEST_F(mock, p2p_holds_pokes)
+{
+	char before[16], held[16], after[16];
+
+	mock_create(_metadata, self->vf_a, self->uuid_a, sizeof(self->uuid_a),
+		    8192);
+	mig_open(_metadata, &self->a, self->uuid_a);
+	self->open_a = true;
+	checksum(_metadata, self->uuid_a, before);
+
+	ASSERT_EQ(0, mig_set(self->a.fd, VFIO_DEVICE_STATE_RUNNING_P2P, NULL));
+	ASSERT_EQ(0, mdev_attr_write(self->uuid_a, "vendor/poke", "10 20"));
+	ASSERT_EQ(0, mdev_attr_write(self->uuid_a, "vendor/poke", "4096 1"));
+	checksum(_metadata, self->uuid_a, held);
+	ASSERT_STREQ(before, held) TH_LOG("a poke ran in RUNNING_P2P");
+
+	ASSERT_EQ(0, mig_set(self->a.fd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	checksum(_metadata, self->uuid_a, after);
+	ASSERT_STRNE(before, after) TH_LOG("the held pokes never ran");
+
+	/* A reset drops what is held. */
+	ASSERT_EQ(0, mig_set(self->a.fd, VFIO_DEVICE_STATE_RUNNING_P2P, NULL));
+	ASSERT_EQ(0, mdev_attr_write(self->uuid_a, "vendor/poke", "0 1"));
+	ASSERT_EQ(0, ioctl(self->a.fd, VFIO_DEVICE_RESET));
+	ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(self->a.fd));
+	checksum(_metadata, self->uuid_a, held);
+	ASSERT_EQ(0, mig_set(self->a.fd, VFIO_DEVICE_STATE_RUNNING_P2P, NULL));
+	ASSERT_EQ(0, mig_set(self->a.fd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	checksum(_metadata, self->uuid_a, after);
+	ASSERT_STREQ(held, after) TH_LOG("a poke held before the reset ran");
 }
 
 static int precopy_info(int dfd, struct vfio_precopy_info *info)
@@ -1171,6 +1479,147 @@ TEST_F(plain, no_migration)
 	ASSERT_EQ(-ENOTTY, mig_get(self->dev.fd));
 	ASSERT_EQ(-ENOTTY, mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP, NULL));
 	ASSERT_FALSE(v1_find(_metadata, &self->dev, &r, false));
+}
+
+/* --- gone: the controlling function goes away mid-migration -------------- */
+
+/*
+ * A mock-migratable instance on the VF MDEVPT_GONE_VF, whose PF
+ * MDEVPT_GONE_PF is on its own driver; each test unbinds the PF from that
+ * driver in the middle of a migration.  The mock declares that it depends
+ * on the PF: from then on every path into the plugin must fail with
+ * ENOTCONN (tests/migration/gate.sh checks that the plugin saw no call and
+ * rebinds the PF and the VF between tests).
+ */
+FIXTURE(gone) {
+	const char *vf, *pf;
+	char uuid[64];
+	struct vfio_test_device dev;
+	bool open;
+	int data_fd;
+};
+
+FIXTURE_SETUP(gone)
+{
+	self->uuid[0] = '\0';
+	self->open = false;
+	self->data_fd = -1;
+	self->vf = getenv("MDEVPT_GONE_VF");
+	self->pf = getenv("MDEVPT_GONE_PF");
+	if (!self->vf || !self->pf)
+		SKIP(return, "set MDEVPT_GONE_VF and MDEVPT_GONE_PF");
+	mock_create(_metadata, self->vf, self->uuid, sizeof(self->uuid), 65536);
+	mig_open(_metadata, &self->dev, self->uuid);
+	self->open = true;
+}
+
+FIXTURE_TEARDOWN(gone)
+{
+	if (self->data_fd >= 0)
+		close(self->data_fd);
+	/* The close, too, must not reach the plugin. */
+	if (self->open)
+		vfio_test_close(&self->dev);
+	if (self->uuid[0])
+		mdev_remove(self->uuid);
+}
+
+/* Unbind the PF from its driver: the VF's controlling function goes. */
+static void gone_pf_unbind(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(gone) *self)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 self->pf);
+	ASSERT_EQ(0, sysfs_write(path, self->pf)) TH_LOG("unbind %s", self->pf);
+}
+
+/* Every path into the plugin fails with ENOTCONN. */
+static void gone_expect_cut_off(struct __test_metadata *_metadata,
+				FIXTURE_DATA(gone) *self)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	uint64_t len;
+	char buf[64];
+
+	ASSERT_EQ(-ENOTCONN, mig_get(self->dev.fd));
+	ASSERT_EQ(-ENOTCONN, mig_set(self->dev.fd, VFIO_DEVICE_STATE_RUNNING,
+				     NULL));
+	if (kernel_has_precopy())
+		ASSERT_EQ(-ENOTCONN, mig_data_size(self->dev.fd, &len));
+	ASSERT_EQ(-1, ioctl(self->dev.fd, VFIO_DEVICE_GET_INFO, &info));
+	ASSERT_EQ(ENOTCONN, errno);
+	ASSERT_EQ(-1, pread(self->dev.fd, buf, 4, 0));
+	ASSERT_EQ(ENOTCONN, errno);
+	if (self->data_fd >= 0) {
+		ASSERT_EQ(-1, read(self->data_fd, buf, sizeof(buf)));
+		ASSERT_EQ(ENOTCONN, errno);
+	}
+}
+
+/* Mid-STOP_COPY: the data fd read part of the stream. */
+TEST_F(gone, stop_copy)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP_COPY,
+			     &self->data_fd));
+	ASSERT_EQ((ssize_t)sizeof(buf), read(self->data_fd, buf, sizeof(buf)));
+	gone_pf_unbind(_metadata, self);
+	gone_expect_cut_off(_metadata, self);
+}
+
+/* During PRE_COPY, VFIO_MIG_GET_PRECOPY_INFO too. */
+TEST_F(gone, pre_copy)
+{
+	struct vfio_precopy_info info = { .argsz = sizeof(info) };
+	char buf[64];
+
+	if (!kernel_has_precopy())
+		SKIP(return, "no PRE_COPY before 6.2");
+	ASSERT_EQ(0, mig_set(self->dev.fd, MIG_STATE_PRE_COPY,
+			     &self->data_fd));
+	ASSERT_EQ((ssize_t)sizeof(buf), read(self->data_fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, precopy_info(self->data_fd, &info));
+	gone_pf_unbind(_metadata, self);
+	ASSERT_EQ(-ENOTCONN, precopy_info(self->data_fd, &info));
+	gone_expect_cut_off(_metadata, self);
+}
+
+/* The v1 region mid-save: a chunk waits in the data section. */
+TEST_F(gone, v1_mid_save)
+{
+	uint64_t pending, off;
+	struct v1_region r;
+
+	ASSERT_TRUE(v1_find(_metadata, &self->dev, &r, false));
+	ASSERT_EQ(0, v1_set_state(&r, 0, VFIO_DEVICE_STATE_V1_SAVING));
+	ASSERT_EQ(0, v1_read_u64(&r, V1_PENDING, &pending));
+	ASSERT_LT(0ull, pending);
+	ASSERT_EQ(0, v1_read_u64(&r, V1_DATA_OFFSET, &off));
+	gone_pf_unbind(_metadata, self);
+	ASSERT_EQ(-ENOTCONN, v1_read_u64(&r, V1_PENDING, &pending));
+	gone_expect_cut_off(_metadata, self);
+	v1_unmap(&r);
+}
+
+/*
+ * A reset of the function (through sysfs: the PCI core calls reset_done,
+ * which only queues the work that tells the plugin) right before the PF
+ * goes: whenever that work runs, the plugin hears of it only while its
+ * gate is open.
+ */
+TEST_F(gone, reset_queued)
+{
+	char path[128];
+
+	ASSERT_EQ(0, mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP_COPY,
+			     &self->data_fd));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", self->vf);
+	ASSERT_EQ(0, sysfs_write(path, "1")) TH_LOG("reset %s", self->vf);
+	gone_pf_unbind(_metadata, self);
+	gone_expect_cut_off(_metadata, self);
 }
 
 TEST_HARNESS_MAIN

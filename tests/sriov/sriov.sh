@@ -290,7 +290,8 @@ test_pf_unbind_under_open_instances()
 	expect_eq "open detached" "get_device_fd ENOTCONN" \
 		"$("$BIN/vfio_open" "$(iommu_group_of "/sys/bus/mdev/devices/$u1")" "$u1")"
 	pt_remove "$u1"
-	expect_write "$(type_dir "$v1" "$SAMPLE_TYPE")/create" "$u1" ENOTCONN
+	expect_eq "create detached" ENOTCONN \
+		"$(uuid_create "$(type_dir "$v1" "$SAMPLE_TYPE")/create" "$u1")"
 	expect_dmesg "sample-scratch needs the controlling function $PF, which is gone"
 	# The passthrough type does not depend on the PF.
 	pt_create "$v1" "$u1"

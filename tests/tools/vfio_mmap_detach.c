@@ -3,9 +3,9 @@
  * vfio_mmap_detach GROUP NAME SRIOV_NUMVFS: mmap() of an instance whose
  * controlling function is going away must not deadlock.  Regression test
  * for a lock inversion lockdep found on the debug kernel: mmap() waited for
- * the function's detach_sem while holding the caller's mmap_lock, and the
- * other device calls hold detach_sem across faults on user memory, which
- * need mmap_lock.
+ * the function's detach_sem (now the plugin gate, which never blocks its
+ * users) while holding the caller's mmap_lock, and the other device calls
+ * hold it across faults on user memory, which need mmap_lock.
  *
  * NAME is an instance of a plugin that depends on its PF (the sample
  * plugin), SRIOV_NUMVFS the PF's sriov_numvfs.  The program
@@ -13,8 +13,8 @@
  *     with its argument on a userfaultfd page: the call stops in the
  *     driver's copy_from_user(), inside the device call ("blocked");
  *  2. forks a child that writes 0 to SRIOV_NUMVFS and waits until the
- *     child sits in mdev_pt_controlling_gone() (its top frame in
- *     /proc/PID/stack), waiting for the in-flight call ("writer");
+ *     child sits in mdev_pt_gate_close() (a frame of /proc/PID/stack),
+ *     waiting for the in-flight call ("writer");
  *  3. calls mmap() on the device from another thread and prints its result
  *     ("mmap ENOTCONN" expected; "mmap blocked" if it does not return
  *     within 20 s, the deadlock);
@@ -149,12 +149,11 @@ int main(int argc, char **argv)
 	if (child < 0)
 		return vfio_tool_fail("fork");
 	/*
-	 * The top frame of its stack (which leaves out down_write()) is
-	 * mdev_pt_controlling_gone() while it waits, which it only does for
-	 * detach_sem here.
+	 * It waits in mdev_pt_gate_close() (under synchronize_srcu()) for
+	 * the call in flight to leave the plugin gate.
 	 */
 	snprintf(path, sizeof(path), "/proc/%d/stack", child);
-	for (i = 0; i < 600 && !proc_stack_top_in(path, "mdev_pt_controlling_gone");
+	for (i = 0; i < 600 && !proc_stack_has(path, "mdev_pt_gate_close");
 	     i++)
 		usleep(100000);
 	if (i == 600) {

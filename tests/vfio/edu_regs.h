@@ -26,6 +26,8 @@
 #define EDU_REG_DMA_CMD		0x98
 #define  EDU_DMA_START		0x01ull
 #define  EDU_DMA_TO_RAM		0x02ull
+#define  EDU_DMA_IRQ		0x04ull	/* raise EDU_IRQ_DMA when done */
+#define EDU_IRQ_DMA		0x100u	/* interrupt status: a DMA completed */
 
 /*
  * The DMA buffer.  QEMU 7.2 aborts the whole VM on a DMA whose device range
