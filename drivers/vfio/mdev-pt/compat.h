@@ -76,6 +76,33 @@ static inline int mdev_pt_set_driver_override(struct pci_dev *pdev,
 #define MDEV_PT_MIG_FLAG_PRE_COPY	VFIO_MIGRATION_PRE_COPY
 #else
 #define MDEV_PT_MIG_FLAG_PRE_COPY	0
+/*
+ * Without them the core's pre-copy code is never reached (the device does
+ * not offer VFIO_MIGRATION_PRE_COPY, so vfio core never asks for these
+ * states and the data file refuses the ioctl), but it still compiles
+ * against the 6.3 uAPI names.
+ */
+#define VFIO_DEVICE_STATE_PRE_COPY	6
+#define VFIO_DEVICE_STATE_PRE_COPY_P2P	7
+struct vfio_precopy_info {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 initial_bytes;
+	__aligned_u64 dirty_bytes;
+};
+
+#define VFIO_MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
+#endif
+
+/*
+ * vfio_migration_ops.migration_get_data_size, from 6.3 (6.12 requires it
+ * of every driver with mig_ops); migration.c has the callback.
+ */
+#ifdef MDEV_PT_HAVE_MIG_DATA_SIZE
+#define MDEV_PT_MIG_DATA_SIZE_OP					\
+	.migration_get_data_size = mdev_pt_mig_get_data_size,
+#else
+#define MDEV_PT_MIG_DATA_SIZE_OP
 #endif
 
 #endif /* MDEV_PT_COMPAT_H */

@@ -317,6 +317,7 @@ extern struct mdev_driver mdev_pt_mdev_driver;
 /* vfio.c */
 bool mdev_pt_gate_enter(struct mdev_pt_function *fn, int *idx);
 void mdev_pt_gate_exit(struct mdev_pt_function *fn, int idx);
+void mdev_pt_gate_close(struct mdev_pt_function *fn);
 
 /* Where the core calls into the plugin: the caller is inside the gate. */
 static inline void mdev_pt_gate_assert_held(struct mdev_pt_function *fn)
@@ -324,7 +325,6 @@ static inline void mdev_pt_gate_assert_held(struct mdev_pt_function *fn)
 	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&fn->gate_srcu),
 			 "mdev_pt: plugin called outside its gate");
 }
-void mdev_pt_gate_close(struct mdev_pt_function *fn);
 
 /* mdev.c */
 int mdev_pt_register_parent(struct mdev_pt_function *fn);

@@ -508,7 +508,6 @@ static ssize_t mdev_pt_mig_write(struct file *filp, const char __user *ubuf,
 	return ret;
 }
 
-#ifdef MDEV_PT_HAVE_MIG_PRE_COPY
 static long mdev_pt_mig_precopy_info(struct mdev_pt_mig_file *migf,
 				     void __user *arg)
 {
@@ -549,16 +548,14 @@ out_unlock:
 		ret = -EFAULT;
 	return ret;
 }
-#endif
 
 static long mdev_pt_mig_ioctl(struct file *filp, unsigned int cmd,
 			      unsigned long arg)
 {
-#ifdef MDEV_PT_HAVE_MIG_PRE_COPY
-	if (cmd == VFIO_MIG_GET_PRECOPY_INFO)
+	/* Only kernels with the PRE_COPY states know the ioctl. */
+	if (cmd == VFIO_MIG_GET_PRECOPY_INFO && MDEV_PT_MIG_FLAG_PRE_COPY)
 		return mdev_pt_mig_precopy_info(filp->private_data,
 						(void __user *)arg);
-#endif
 	return -ENOTTY;
 }
 
@@ -859,23 +856,21 @@ static int mdev_pt_mig_resume_finish(struct mdev_pt_function *fn)
 	return ret;
 }
 
-#ifdef MDEV_PT_HAVE_MIG_PRE_COPY
-/* Run a verb on a device whose save file may be read concurrently. */
-static int mdev_pt_mig_verb_saving(struct mdev_pt_function *fn,
-				   int (*verb)(struct mdev_pt_instance *inst),
-				   const char *what, bool end_precopy)
+/* PRE_COPY -> STOP_COPY: the save file hands out the rest, then ends. */
+static int mdev_pt_mig_end_precopy(struct mdev_pt_function *fn)
 {
 	struct mdev_pt_mig_file *migf = fn->mig.saving;
 	int ret;
 
-	mutex_lock(&migf->lock);
-	ret = mdev_pt_mig_verb(fn->mig.inst, verb, what);
-	if (!ret && end_precopy)
+	ret = mdev_pt_mig_verb(fn->mig.inst, mdev_pt_mig_ops(fn->mig.inst)->stop,
+			       "stop");
+	if (!ret) {
+		mutex_lock(&migf->lock);
 		migf->precopy = false;
-	mutex_unlock(&migf->lock);
+		mutex_unlock(&migf->lock);
+	}
 	return ret;
 }
-#endif
 
 /* One arc of the state machine, as vfio_mig_get_next_state() gives it. */
 static struct file *mdev_pt_mig_step(struct mdev_pt_function *fn,
@@ -910,7 +905,7 @@ static struct file *mdev_pt_mig_step(struct mdev_pt_function *fn,
 		return mdev_pt_mig_resume_start(fn);
 	if (ARC(RESUMING, STOP))
 		ret = mdev_pt_mig_resume_finish(fn);
-#ifdef MDEV_PT_HAVE_MIG_PRE_COPY
+	/* The pre-copy arcs (6.3 and later: see compat.h). */
 	if (ARC(RUNNING, PRE_COPY) || ARC(RUNNING_P2P, PRE_COPY_P2P))
 		return mdev_pt_mig_save_start(fn, true);
 	if (ARC(PRE_COPY, RUNNING) || ARC(PRE_COPY_P2P, RUNNING_P2P)) {
@@ -918,14 +913,11 @@ static struct file *mdev_pt_mig_step(struct mdev_pt_function *fn,
 		ret = 0;
 	}
 	if (ARC(PRE_COPY, PRE_COPY_P2P))
-		ret = mdev_pt_mig_verb_saving(fn, ops->quiesce, "quiesce",
-					      false);
+		ret = mdev_pt_mig_verb(inst, ops->quiesce, "quiesce");
 	if (ARC(PRE_COPY_P2P, PRE_COPY))
-		ret = mdev_pt_mig_verb_saving(fn, ops->unquiesce, "unquiesce",
-					      false);
+		ret = mdev_pt_mig_verb(inst, ops->unquiesce, "unquiesce");
 	if (ARC(PRE_COPY_P2P, STOP_COPY) || ARC(PRE_COPY, STOP_COPY))
-		ret = mdev_pt_mig_verb_saving(fn, ops->stop, "stop", true);
-#endif
+		ret = mdev_pt_mig_end_precopy(fn);
 #undef ARC
 
 	return ret ? ERR_PTR(ret) : NULL;
@@ -1068,9 +1060,9 @@ static int mdev_pt_mig_get_state(struct vfio_device *vdev,
 	return ret;
 }
 
-#ifdef MDEV_PT_HAVE_MIG_DATA_SIZE
-static int mdev_pt_mig_get_data_size(struct vfio_device *vdev,
-				     unsigned long *stop_copy_length)
+static int __maybe_unused
+mdev_pt_mig_get_data_size(struct vfio_device *vdev,
+			  unsigned long *stop_copy_length)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(vdev);
 	int ret = -ENOTCONN, idx;
@@ -1084,14 +1076,11 @@ static int mdev_pt_mig_get_data_size(struct vfio_device *vdev,
 	}
 	return ret;
 }
-#endif
 
 static const struct vfio_migration_ops mdev_pt_mig_vfio_ops = {
 	.migration_set_state	= mdev_pt_mig_set_state,
 	.migration_get_state	= mdev_pt_mig_get_state,
-#ifdef MDEV_PT_HAVE_MIG_DATA_SIZE
-	.migration_get_data_size = mdev_pt_mig_get_data_size,
-#endif
+	MDEV_PT_MIG_DATA_SIZE_OP
 };
 
 /**
