@@ -95,7 +95,7 @@ EXPORT_SYMBOL_GPL(mdev_pt_irq_signal);
 static const struct mdev_pt_irq *mdev_pt_custom_irq(struct mdev_pt_function *fn,
 						    u32 index)
 {
-	const struct mdev_pt_type *type = mdev_pt_inst_type(fn->instance);
+	const struct mdev_pt_type *type = mdev_pt_inst_type(mdev_pt_open_instance(fn));
 
 	if (index < VFIO_PCI_NUM_IRQS || !type ||
 	    index - VFIO_PCI_NUM_IRQS >= type->num_irqs)
@@ -114,7 +114,7 @@ static const struct mdev_pt_irq *mdev_pt_custom_irq(struct mdev_pt_function *fn,
  */
 long mdev_pt_ioctl_get_info(struct mdev_pt_function *fn, void __user *arg)
 {
-	const struct mdev_pt_type *type = mdev_pt_inst_type(fn->instance);
+	const struct mdev_pt_type *type = mdev_pt_inst_type(mdev_pt_open_instance(fn));
 	struct vfio_device_info __user *uinfo = arg;
 	u32 num_irqs;
 	long ret;
@@ -254,7 +254,7 @@ static int mdev_pt_irq_set_one(struct mdev_pt_instance *inst,
 long mdev_pt_ioctl_set_irqs(struct mdev_pt_function *fn, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
-	struct mdev_pt_instance *inst = fn->instance;
+	struct mdev_pt_instance *inst = mdev_pt_open_instance(fn);
 	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
 	u32 action, datatype, i, stride;
 	const struct mdev_pt_irq *irq;

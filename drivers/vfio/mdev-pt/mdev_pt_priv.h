@@ -208,7 +208,10 @@ struct mdev_pt_instance {
  * @nr_types: number of registered types
  * @rereg_work: attaches late plugins and registers the parent again
  * @lease_lock: protects the lease fields below
- * @instance: the instance holding the lease, NULL when idle
+ * @instance: the instance holding the lease, NULL when idle.  Written
+ *	under @lease_lock; never changes while the vfio device is open
+ *	(removal waits for the close), so the device's ops read it without
+ *	the lock, through mdev_pt_open_instance()
  * @removing: @instance is being removed; no new open is allowed
  * @open: user space has the vfio device open through @instance
  * @reregistering: the parent is registering again; creates are refused
@@ -280,6 +283,21 @@ static inline struct mdev_pt_mtype *mdev_pt_mtype(struct mdev_type *mtype)
 static inline struct pci_dev *mdev_pt_pdev(struct mdev_pt_function *fn)
 {
 	return fn->core_device.pdev;
+}
+
+/**
+ * mdev_pt_open_instance() - the instance of an open vfio device
+ * @fn: the function, its vfio device open (from open_device to
+ *	close_device, vfio core's open count is not 0)
+ *
+ * Return: @fn->instance, read without the lease lock: see its rule.
+ */
+static inline struct mdev_pt_instance *
+mdev_pt_open_instance(struct mdev_pt_function *fn)
+{
+	if (IS_ENABLED(CONFIG_PROVE_LOCKING))
+		WARN_ON_ONCE(!READ_ONCE(fn->core_device.vdev.open_count));
+	return fn->instance;
 }
 
 /* The type behaviour of the instance holding the lease, if any. */

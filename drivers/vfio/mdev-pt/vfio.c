@@ -6,7 +6,7 @@
  * matching and opening on the instance lease and adds the instance type's
  * regions, custom IRQs and trapped ranges.  While the device is open the
  * instance cannot go away (removal waits for the close), so the ops below
- * use fn->instance without taking the lease lock.
+ * read it without taking the lease lock (mdev_pt_open_instance()).
  */
 
 #include <linux/iommu.h>
@@ -118,7 +118,7 @@ out_unlock:
 static void mdev_pt_close_device(struct vfio_device *core_vdev)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
-	struct mdev_pt_instance *inst = fn->instance;
+	struct mdev_pt_instance *inst = mdev_pt_open_instance(fn);
 	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
 
 	/* Data files still open die here; the next open starts RUNNING. */
