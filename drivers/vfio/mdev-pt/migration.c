@@ -1165,6 +1165,12 @@ void mdev_pt_mig_destroy(struct mdev_pt_function *fn)
  * kobject hand show() the struct mdev_type; they find the callbacks in the
  * core's own struct mdev_type_attribute (private to mdev_sysfs.c, the same
  * in 6.1 and 6.12), whose layout this mirrors.
+ *
+ * Risk: no header has that struct, so no build-time check is possible, and
+ * the mdev core offers no API for extra type attributes.  Should its layout
+ * change, reading migration_compatibility of a type would call through the
+ * wrong pointer; tests/migration/migration.sh reads it on every supported
+ * kernel.  Check mdev_sysfs.c when adding a kernel line.
  */
 struct mdev_pt_type_attribute {
 	struct attribute attr;

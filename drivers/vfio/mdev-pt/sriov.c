@@ -286,6 +286,13 @@ int mdev_pt_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
  * pci_iov_remove_virtfn() deletes the VF's "physfn" link before it stops the
  * VF; a plain unbind or a hot-unplug of the VF alone leaves it.
  *
+ * Risk: that order is the PCI core's (drivers/pci/iov.c), not an API, and
+ * no header can check it at build time.  Should it change, a VF removed by
+ * disabling SR-IOV looks like a plain unbind: the plugin's controlling_gone
+ * is then not called before the instance goes (the instance still goes,
+ * with its device request).  tests/sriov/sriov.sh expects "SR-IOV
+ * disabled" in the log on every supported kernel, so the change shows.
+ *
  * Return: true for a VF whose PF is disabling SR-IOV.
  */
 bool mdev_pt_vf_going(struct pci_dev *pdev)
