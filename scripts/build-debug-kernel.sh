@@ -24,7 +24,7 @@
 #   config      its .config
 #   release     its `uname -r`
 #   modules/    lib/modules/<release>/ as modules_install writes it
-#   build/      the built tree: `make KDIR=build/debug-kernel/<key>/build`
+#   build/      the built tree: `make KDIR=<cache dir>/build`
 #               builds out-of-tree modules against it (Module.symvers etc.)
 #
 # Environment: LINUX_SOURCE (tarball), JOBS (default: number of CPUs).  Run

@@ -7,7 +7,7 @@ PKGS="
 	build-essential make gcc libc6-dev bc bison flex kmod cpio xz-utils
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
-	linux-source-6.12 libelf-dev
+	linux-source-6.12 libelf-dev libssl-dev
 	sparse
 	qemu-system-x86 qemu-utils
 	busybox-static socat uuid-runtime
