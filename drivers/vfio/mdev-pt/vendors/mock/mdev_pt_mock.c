@@ -365,31 +365,27 @@ static void mock_reset(struct mdev_pt_instance *inst)
 	mutex_unlock(&ms->lock);
 }
 
+/* The verbs both types share. */
+#define MOCK_MIGRATION_VERBS				\
+	.flags		= MDEV_PT_MIG_PRE_COPY,		\
+	.stop		= mock_stop,			\
+	.resume		= mock_resume,			\
+	.save_begin	= mock_save_begin,		\
+	.save_pending	= mock_save_pending,		\
+	.save		= mock_save,			\
+	.save_end	= mock_save_end,		\
+	.load		= mock_load,			\
+	.reset		= mock_reset
+
 static const struct mdev_pt_migration_ops mock_migration_ops = {
-	.flags		= MDEV_PT_MIG_PRE_COPY,
+	MOCK_MIGRATION_VERBS,
 	.quiesce	= mock_quiesce,
 	.unquiesce	= mock_unquiesce,
-	.stop		= mock_stop,
-	.resume		= mock_resume,
-	.save_begin	= mock_save_begin,
-	.save_pending	= mock_save_pending,
-	.save		= mock_save,
-	.save_end	= mock_save_end,
-	.load		= mock_load,
-	.reset		= mock_reset,
 };
 
 /* The same without quiesce: STOP_COPY (and PRE_COPY), no P2P states. */
 static const struct mdev_pt_migration_ops mock_no_p2p_migration_ops = {
-	.flags		= MDEV_PT_MIG_PRE_COPY,
-	.stop		= mock_stop,
-	.resume		= mock_resume,
-	.save_begin	= mock_save_begin,
-	.save_pending	= mock_save_pending,
-	.save		= mock_save,
-	.save_end	= mock_save_end,
-	.load		= mock_load,
-	.reset		= mock_reset,
+	MOCK_MIGRATION_VERBS,
 };
 
 /* ---- instance life ---- */
