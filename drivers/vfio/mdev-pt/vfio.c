@@ -313,15 +313,42 @@ static int mdev_pt_vfio_mmap(struct vfio_device *core_vdev,
 	return ret;
 }
 
+/* Whether @buf starts with the word @word (then a space or the end). */
+static bool mdev_pt_name_is(const char *buf, const char *word)
+{
+	size_t len = strlen(word);
+
+	return !strncmp(buf, word, len) && (!buf[len] || buf[len] == ' ');
+}
+
+/*
+ * Tools that open a PCI function by its address (the kernel's own VFIO
+ * selftests among them) get ENODEV from vfio core for an mdev-pt function:
+ * tell their user which name works.  Called with the lease lock held.
+ */
+static void mdev_pt_match_bdf(struct mdev_pt_function *fn)
+{
+	struct pci_dev *pdev = mdev_pt_pdev(fn);
+
+	lockdep_assert_held(&fn->lease_lock);
+
+	if (mdev_pt_lease_valid(fn))
+		dev_warn_ratelimited(&pdev->dev, "VFIO_GROUP_GET_DEVICE_FD by the function's address is refused: open the device by its mdev instance's UUID, %s\n",
+				     dev_name(&fn->instance->mdev->dev));
+	else
+		dev_warn_ratelimited(&pdev->dev, "VFIO_GROUP_GET_DEVICE_FD by the function's address is refused: open the device by the UUID of an mdev instance; none exists, create one first\n");
+}
+
 /*
  * VFIO_GROUP_GET_DEVICE_FD names the device by its instance UUID (QEMU
  * passes the basename of sysfsdev), optionally followed by vfio-pci's
- * options: "UUID vf_token=<uuid>".  The function's BDF and every other name
- * are refused, as is any name while no instance holds the lease.  What
- * follows the UUID goes to vfio_pci_core_match() behind the function's PCI
- * name, so the VF token has vfio-pci's rules: a VF whose PF is bound to a
- * vfio_pci_core driver needs the token the PF's user set, and a PF whose VFs
- * are in use needs the current one.
+ * options: "UUID vf_token=<uuid>".  The function's BDF (logged, see
+ * mdev_pt_match_bdf()) and every other name are refused, as is any name
+ * while no instance holds the lease.  What follows the UUID goes to
+ * vfio_pci_core_match() behind the function's PCI name, so the VF token has
+ * vfio-pci's rules: a VF whose PF is bound to a vfio_pci_core driver needs
+ * the token the PF's user set, and a PF whose VFs are in use needs the
+ * current one.
  */
 static int mdev_pt_match(struct vfio_device *core_vdev, char *buf)
 {
@@ -332,14 +359,18 @@ static int mdev_pt_match(struct vfio_device *core_vdev, char *buf)
 	int ret = 0;
 
 	mutex_lock(&fn->lease_lock);
+	if (mdev_pt_name_is(buf, pci_name(mdev_pt_pdev(fn)))) {
+		mdev_pt_match_bdf(fn);
+		goto out_unlock;
+	}
 	if (!mdev_pt_lease_valid(fn))
 		goto out_unlock;
 
 	uuid = dev_name(&fn->instance->mdev->dev);
-	len = strlen(uuid);
-	if (strncmp(buf, uuid, len) || (buf[len] && buf[len] != ' '))
+	if (!mdev_pt_name_is(buf, uuid))
 		goto out_unlock;
 
+	len = strlen(uuid);
 	name = kasprintf(GFP_KERNEL, "%s%s", pci_name(mdev_pt_pdev(fn)),
 			 buf + len);
 	if (!name) {
