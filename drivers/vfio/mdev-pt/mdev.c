@@ -169,6 +169,8 @@ static int mdev_pt_mdev_probe(struct mdev_device *mdev)
 		mdev_pt_mig_attach(inst);
 	}
 
+	mdev_pt_cdev_link(inst);
+
 	/* Everything is in place: the instance may be opened. */
 	mutex_lock(&fn->lease_lock);
 	fn->removing = false;
@@ -253,6 +255,7 @@ static void mdev_pt_mdev_remove(struct mdev_device *mdev)
 	if (type && type->ops && type->ops->destroy)
 		type->ops->destroy(inst);
 	mdev_pt_irqs_free(inst);
+	mdev_pt_cdev_unlink(inst);
 	sysfs_remove_link(&mdev->dev.kobj, "iommu_group");
 	mdev_pt_lease_release(fn);
 	kfree(inst);

@@ -344,6 +344,10 @@ static inline void mdev_pt_gate_assert_held(struct mdev_pt_function *fn)
 			 "mdev_pt: plugin called outside its gate");
 }
 
+/* cdev.c */
+void mdev_pt_cdev_link(struct mdev_pt_instance *inst);
+void mdev_pt_cdev_unlink(struct mdev_pt_instance *inst);
+
 /* mdev.c */
 int mdev_pt_register_parent(struct mdev_pt_function *fn);
 void mdev_pt_unregister_parent(struct mdev_pt_function *fn);
