@@ -345,6 +345,9 @@ static inline void mdev_pt_gate_assert_held(struct mdev_pt_function *fn)
 }
 
 /* cdev.c */
+int mdev_pt_cdev_named(struct mdev_pt_function *fn);
+void mdev_pt_cdev_forget(struct mdev_pt_function *fn);
+int mdev_pt_cdev_open_check(struct mdev_pt_instance *inst);
 void mdev_pt_cdev_link(struct mdev_pt_instance *inst);
 void mdev_pt_cdev_unlink(struct mdev_pt_instance *inst);
 

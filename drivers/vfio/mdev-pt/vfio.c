@@ -43,6 +43,7 @@ static void mdev_pt_release_dev(struct vfio_device *core_vdev)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
 
+	mdev_pt_cdev_forget(fn);
 	iommu_group_put(fn->iommu_group);
 	mdev_pt_mig_destroy(fn);
 	cleanup_srcu_struct(&fn->gate_srcu);
@@ -80,6 +81,10 @@ static int mdev_pt_open_device(struct vfio_device *core_vdev)
 		ret = -ENOTCONN;
 		goto out_unlock;
 	}
+	/* The VFIO cdev's bind has no VF token: refused where one is needed. */
+	ret = mdev_pt_cdev_open_check(inst);
+	if (ret)
+		goto out_unlock;
 
 	ret = vfio_pci_core_enable(vdev);
 	if (ret)
@@ -348,7 +353,8 @@ static void mdev_pt_match_bdf(struct mdev_pt_function *fn)
  * vfio_pci_core_match() behind the function's PCI name, so the VF token has
  * vfio-pci's rules: a VF whose PF is bound to a vfio_pci_core driver needs
  * the token the PF's user set, and a PF whose VFs are in use needs the
- * current one.
+ * current one.  An accepted name leaves the thread a ticket for the open
+ * that follows (see cdev.c).
  */
 static int mdev_pt_match(struct vfio_device *core_vdev, char *buf)
 {
@@ -379,6 +385,12 @@ static int mdev_pt_match(struct vfio_device *core_vdev, char *buf)
 	}
 	ret = vfio_pci_core_match(core_vdev, name);
 	kfree(name);
+	if (ret > 0) {
+		int err = mdev_pt_cdev_named(fn);
+
+		if (err)
+			ret = err;
+	}
 out_unlock:
 	mutex_unlock(&fn->lease_lock);
 
