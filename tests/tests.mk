@@ -22,6 +22,29 @@ $(BUILD)/tests/%: $(TOP)/tests/vfio/%.c $(wildcard $(TOP)/tests/vfio/*.h) \
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
+# The iommufd and VFIO cdev uAPI (6.6 and later) for the cdev test, from
+# the 6.12 source package: the installed headers are 6.1's, which have
+# neither.  Extracted like the kselftest harness, never copied into the tree;
+# these are the raw headers, which headers_install would strip of __user.
+UAPI_DIR	:= $(BUILD)/uapi
+
+$(UAPI_DIR)/.stamp: $(LINUX_SOURCE)
+	@test -n "$(LINUX_SOURCE)" || \
+		{ echo "linux-source-6.12 missing: run scripts/setup.sh" >&2; exit 1; }
+	@rm -rf $(UAPI_DIR) && mkdir -p $(UAPI_DIR)/.src $(UAPI_DIR)/linux
+	tar -xJf $(LINUX_SOURCE) -C $(UAPI_DIR)/.src --strip-components=1 \
+		--wildcards '*/include/uapi/linux/iommufd.h' \
+		'*/include/uapi/linux/vfio.h'
+	mv $(UAPI_DIR)/.src/include/uapi/linux/*.h $(UAPI_DIR)/linux/
+	rm -rf $(UAPI_DIR)/.src
+	@touch $@
+
+$(BUILD)/tests/vfio_cdev_test: $(TOP)/tests/vfio/vfio_cdev_test.c \
+		$(wildcard $(TOP)/tests/vfio/*.h) $(TOP)/tests/lib/sysfs_util.h \
+		$(KSFT_DIR)/.stamp $(UAPI_DIR)/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -I$(UAPI_DIR) -D__user= -o $@ $<
+
 $(BUILD)/tests/%: $(TOP)/tests/migration/%.c \
 		$(wildcard $(TOP)/tests/migration/*.h $(TOP)/tests/vfio/*.h) \
 		$(TOP)/tests/lib/sysfs_util.h \
