@@ -35,7 +35,7 @@
 #include <linux/vfio.h>
 
 #include "compat.h"
-#include "mdev_pt_priv.h"
+#include "migration.h"
 
 /* Save steps: what mdev_pt_mig_file_save() emits next. */
 enum {
@@ -1006,13 +1006,13 @@ u64 mdev_pt_mig_file_pending(struct mdev_pt_mig_file *migf)
 	       mdev_pt_mig_overhead(inst, initial + dirty);
 }
 
-/**
+/*
  * mdev_pt_mig_pending() - stream bytes a stop-copy would still hand out
  * @fn: the function, its state mutex held, a migratable instance open
  *
  * Return: an estimate, including the records' overhead.
  */
-u64 mdev_pt_mig_pending(struct mdev_pt_function *fn)
+static u64 mdev_pt_mig_pending(struct mdev_pt_function *fn)
 {
 	struct mdev_pt_instance *inst = fn->mig.inst;
 	u64 initial = 0, dirty = 0;

@@ -34,7 +34,7 @@
 #include <linux/vmalloc.h>
 
 #include "compat.h"
-#include "mdev_pt_priv.h"
+#include "migration.h"
 
 #define MDEV_PT_V1_HDR_SIZE	PAGE_SIZE
 #define MDEV_PT_V1_DATA_SIZE	PAGE_ALIGN(MDEV_PT_MIG_BUF_SIZE)
