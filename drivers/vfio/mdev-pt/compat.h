@@ -11,9 +11,23 @@
 
 #include <linux/device.h>
 #include <linux/eventfd.h>
+#include <linux/io.h>
 #include <linux/pci.h>
+#include <linux/rwsem.h>
 #include <linux/string.h>
 #include <linux/vfio.h>
+
+/*
+ * <linux/vfio_pci_core.h> declares vfio_pci_core_ioread64() and
+ * vfio_pci_core_iowrite64() only where ioread64() and iowrite64() are
+ * macros, which on x86 only <linux/io-64-nonatomic-lo-hi.h> makes them
+ * (vfio-pci-core's own BAR code includes it as well): it must come first.
+ */
+#if defined(VFIO_PCI_CORE_H) && !defined(ioread64)
+#error "include compat.h before <linux/vfio_pci_core.h>"
+#endif
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/vfio_pci_core.h>
 
 /* Since 6.12 the unaligned access helpers live in <linux/unaligned.h>. */
 #ifdef MDEV_PT_HAVE_LINUX_UNALIGNED
@@ -103,6 +117,167 @@ struct vfio_precopy_info {
 	.migration_get_data_size = mdev_pt_mig_get_data_size,
 #else
 #define MDEV_PT_MIG_DATA_SIZE_OP
+#endif
+
+/*
+ * Since 6.8 vfio_pci_core exports what a variant driver needs to reach a
+ * BAR the way vfio_pci_core itself does: vfio_pci_core_setup_barmap()
+ * requests and maps a BAR into vdev->barmap[] (vfio_pci_core_disable()
+ * unmaps and releases it at close), and vfio_pci_core_ioread8() ...
+ * vfio_pci_core_iowrite64() make one access, with @test_mem under
+ * memory_lock and only while the BAR decodes (-EIO otherwise).  The value
+ * is the bytes of the device's register as they are in memory.  Before,
+ * the same is done here under the same names.
+ */
+#ifndef MDEV_PT_HAVE_CORE_SETUP_BARMAP
+static inline int vfio_pci_core_setup_barmap(struct vfio_pci_core_device *vdev,
+					     int bar)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	void __iomem *io;
+	int ret;
+
+	if (vdev->barmap[bar])
+		return 0;
+
+	/* Under vfio's name: vfio_pci_core_disable() releases it. */
+	ret = pci_request_selected_regions(pdev, BIT(bar), "vfio");
+	if (ret)
+		return ret;
+	io = pci_iomap(pdev, bar, 0);
+	if (!io) {
+		pci_release_selected_regions(pdev, BIT(bar));
+		return -ENOMEM;
+	}
+	vdev->barmap[bar] = io;
+	return 0;
+}
+#endif
+
+#ifndef MDEV_PT_HAVE_CORE_IORW
+/*
+ * Whether the BAR decodes (vfio_pci_core's test is not exported either):
+ * the function is out of D3 and the user's command register has memory
+ * enabled, or the function ignores it (a VF).  Under memory_lock.
+ */
+static inline bool mdev_pt_compat_memory_enabled(struct vfio_pci_core_device *vdev)
+{
+	u16 cmd = le16_to_cpu(*(__le16 *)&vdev->vconfig[PCI_COMMAND]);
+
+	return (__force int)vdev->pdev->current_state < (__force int)PCI_D3hot &&
+	       (vdev->pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
+}
+
+/*
+ * Take memory_lock for reading if @test_mem; false (lock dropped again)
+ * if the BAR does not decode.
+ */
+static inline bool mdev_pt_compat_io_begin(struct vfio_pci_core_device *vdev,
+					   bool test_mem)
+{
+	if (!test_mem)
+		return true;
+	down_read(&vdev->memory_lock);
+	if (mdev_pt_compat_memory_enabled(vdev))
+		return true;
+	up_read(&vdev->memory_lock);
+	return false;
+}
+
+static inline void mdev_pt_compat_io_end(struct vfio_pci_core_device *vdev,
+					 bool test_mem)
+{
+	if (test_mem)
+		up_read(&vdev->memory_lock);
+}
+
+static inline int vfio_pci_core_ioread8(struct vfio_pci_core_device *vdev,
+					bool test_mem, u8 *val,
+					void __iomem *io)
+{
+	if (!mdev_pt_compat_io_begin(vdev, test_mem))
+		return -EIO;
+	*val = ioread8(io);
+	mdev_pt_compat_io_end(vdev, test_mem);
+	return 0;
+}
+
+static inline int vfio_pci_core_ioread16(struct vfio_pci_core_device *vdev,
+					 bool test_mem, u16 *val,
+					 void __iomem *io)
+{
+	if (!mdev_pt_compat_io_begin(vdev, test_mem))
+		return -EIO;
+	*val = (__force u16)cpu_to_le16(ioread16(io));
+	mdev_pt_compat_io_end(vdev, test_mem);
+	return 0;
+}
+
+static inline int vfio_pci_core_ioread32(struct vfio_pci_core_device *vdev,
+					 bool test_mem, u32 *val,
+					 void __iomem *io)
+{
+	if (!mdev_pt_compat_io_begin(vdev, test_mem))
+		return -EIO;
+	*val = (__force u32)cpu_to_le32(ioread32(io));
+	mdev_pt_compat_io_end(vdev, test_mem);
+	return 0;
+}
+
+static inline int vfio_pci_core_ioread64(struct vfio_pci_core_device *vdev,
+					 bool test_mem, u64 *val,
+					 void __iomem *io)
+{
+	if (!mdev_pt_compat_io_begin(vdev, test_mem))
+		return -EIO;
+	*val = (__force u64)cpu_to_le64(ioread64(io));
+	mdev_pt_compat_io_end(vdev, test_mem);
+	return 0;
+}
+
+static inline int vfio_pci_core_iowrite8(struct vfio_pci_core_device *vdev,
+					 bool test_mem, u8 val,
+					 void __iomem *io)
+{
+	if (!mdev_pt_compat_io_begin(vdev, test_mem))
+		return -EIO;
+	iowrite8(val, io);
+	mdev_pt_compat_io_end(vdev, test_mem);
+	return 0;
+}
+
+static inline int vfio_pci_core_iowrite16(struct vfio_pci_core_device *vdev,
+					  bool test_mem, u16 val,
+					  void __iomem *io)
+{
+	if (!mdev_pt_compat_io_begin(vdev, test_mem))
+		return -EIO;
+	iowrite16(le16_to_cpu((__force __le16)val), io);
+	mdev_pt_compat_io_end(vdev, test_mem);
+	return 0;
+}
+
+static inline int vfio_pci_core_iowrite32(struct vfio_pci_core_device *vdev,
+					  bool test_mem, u32 val,
+					  void __iomem *io)
+{
+	if (!mdev_pt_compat_io_begin(vdev, test_mem))
+		return -EIO;
+	iowrite32(le32_to_cpu((__force __le32)val), io);
+	mdev_pt_compat_io_end(vdev, test_mem);
+	return 0;
+}
+
+static inline int vfio_pci_core_iowrite64(struct vfio_pci_core_device *vdev,
+					  bool test_mem, u64 val,
+					  void __iomem *io)
+{
+	if (!mdev_pt_compat_io_begin(vdev, test_mem))
+		return -EIO;
+	iowrite64(le64_to_cpu((__force __le64)val), io);
+	mdev_pt_compat_io_end(vdev, test_mem);
+	return 0;
+}
 #endif
 
 #endif /* MDEV_PT_COMPAT_H */
