@@ -9,8 +9,6 @@
  * touch are neither mmap-able nor reachable by ioeventfd.
  */
 
-#include <linux/io.h>
-#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -101,7 +99,9 @@ bool mdev_pt_type_traps_bar(const struct mdev_pt_type *type, unsigned int bar)
  * mdev_pt_regions_open() - set up an instance's regions and traps at open
  * @inst: the instance, its function enabled by vfio_pci_core
  *
- * Return: 0 or a negative errno; nothing is left behind on failure.
+ * Return: 0 or a negative errno; nothing is left behind on failure but
+ * the BAR mappings, which are vfio_pci_core's and go with
+ * vfio_pci_core_disable().
  */
 int mdev_pt_regions_open(struct mdev_pt_instance *inst)
 {
@@ -122,16 +122,21 @@ int mdev_pt_regions_open(struct mdev_pt_instance *inst)
 			dev_err(mdev_pt_instance_dev(inst), "trapped range %#llx+%#llx is not inside memory BAR%u\n",
 				trap->offset, trap->size, trap->bar);
 			ret = -EINVAL;
-			goto out_unmap;
+			goto out_close;
 		}
 		if (inst->bar_io[trap->bar])
 			continue;
-		/* vfio requests the BAR itself: map it without a request. */
-		inst->bar_io[trap->bar] = pci_iomap(pdev, trap->bar, 0);
-		if (!inst->bar_io[trap->bar]) {
-			ret = -ENOMEM;
-			goto out_unmap;
+		/*
+		 * vfio_pci_core's own mapping of the BAR, requested for vfio;
+		 * vfio_pci_core_disable() unmaps and releases it at close.
+		 */
+		ret = vfio_pci_core_setup_barmap(vdev, trap->bar);
+		if (ret) {
+			dev_err(mdev_pt_instance_dev(inst), "cannot map BAR%u of the trapped range: %d\n",
+				trap->bar, ret);
+			goto out_close;
 		}
+		inst->bar_io[trap->bar] = vdev->barmap[trap->bar];
 	}
 
 	for (i = 0; i < type->num_regions; i++) {
@@ -147,18 +152,18 @@ int mdev_pt_regions_open(struct mdev_pt_instance *inst)
 							region->flags,
 							&inst->regions[i]);
 		if (ret)
-			goto out_unmap;
+			goto out_close;
 	}
 
 	/* The v1 migration region comes after the type's own regions. */
 	if (type->migration) {
 		ret = mdev_pt_mig_v1_open(inst);
 		if (ret)
-			goto out_unmap;
+			goto out_close;
 	}
 	return 0;
 
-out_unmap:
+out_close:
 	mdev_pt_regions_close(inst);
 	return ret;
 }
@@ -166,17 +171,14 @@ out_unmap:
 void mdev_pt_regions_close(struct mdev_pt_instance *inst)
 {
 	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
-	struct pci_dev *pdev = mdev_pt_pdev(inst->fn);
 	unsigned int bar;
 
 	if (type && type->migration)
 		mdev_pt_mig_v1_close(inst->fn);
 
-	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
-		if (inst->bar_io[bar])
-			pci_iounmap(pdev, inst->bar_io[bar]);
+	/* The mappings are vfio_pci_core's: it drops them at close. */
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
 		inst->bar_io[bar] = NULL;
-	}
 }
 
 /* The trap nearest after @pos in @bar that ends beyond @pos, or NULL. */
@@ -476,47 +478,54 @@ long mdev_pt_ioctl_ioeventfd(struct mdev_pt_function *fn, void __user *arg)
 				   (unsigned long)arg);
 }
 
-static bool mdev_pt_memory_enabled(struct vfio_pci_core_device *vdev)
-{
-	u16 cmd = le16_to_cpu(*(__le16 *)&vdev->vconfig[PCI_COMMAND]);
-
-	/* The host accesses the BAR only in D0 (D1/D2 are not used here). */
-	return vdev->pdev->current_state == PCI_D0 &&
-	       (vdev->pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
-}
-
-/* One naturally aligned access of 1, 2, 4 or 8 bytes at @io. */
-static ssize_t mdev_pt_io(void __iomem *io, void *buf, size_t count,
+/*
+ * One naturally aligned access of 1, 2, 4 or 8 bytes at @io through
+ * vfio_pci_core's accessors; with @test_mem only while the BAR decodes.
+ * @buf holds the register's bytes in the device's order, as do the
+ * accessors' values in memory.
+ */
+static ssize_t mdev_pt_io(struct vfio_pci_core_device *vdev, bool test_mem,
+			  void __iomem *io, void *buf, size_t count,
 			  bool iswrite)
 {
+	union {
+		u8 b;
+		u16 w;
+		u32 l;
+		u64 q;
+	} v;
+	int ret;
+
+	if (count != 1 && count != 2 && count != 4 && count != 8)
+		return -EINVAL;
+	if (iswrite)
+		memcpy(&v, buf, count);
+
 	switch (count) {
 	case 1:
-		if (iswrite)
-			iowrite8(*(u8 *)buf, io);
-		else
-			*(u8 *)buf = ioread8(io);
+		ret = iswrite ? vfio_pci_core_iowrite8(vdev, test_mem, v.b, io) :
+				vfio_pci_core_ioread8(vdev, test_mem, &v.b, io);
 		break;
 	case 2:
-		if (iswrite)
-			iowrite16(get_unaligned_le16(buf), io);
-		else
-			put_unaligned_le16(ioread16(io), buf);
+		ret = iswrite ? vfio_pci_core_iowrite16(vdev, test_mem, v.w, io) :
+				vfio_pci_core_ioread16(vdev, test_mem, &v.w, io);
 		break;
 	case 4:
-		if (iswrite)
-			iowrite32(get_unaligned_le32(buf), io);
-		else
-			put_unaligned_le32(ioread32(io), buf);
+		ret = iswrite ? vfio_pci_core_iowrite32(vdev, test_mem, v.l, io) :
+				vfio_pci_core_ioread32(vdev, test_mem, &v.l, io);
 		break;
 	case 8:
-		if (iswrite)
-			iowrite64(get_unaligned_le64(buf), io);
-		else
-			put_unaligned_le64(ioread64(io), buf);
+		ret = iswrite ? vfio_pci_core_iowrite64(vdev, test_mem, v.q, io) :
+				vfio_pci_core_ioread64(vdev, test_mem, &v.q, io);
 		break;
 	default:
 		return -EINVAL;
 	}
+	if (ret)
+		return ret;
+
+	if (!iswrite)
+		memcpy(buf, &v, count);
 	return count;
 }
 
@@ -538,18 +547,10 @@ ssize_t mdev_pt_bar_rw(struct mdev_pt_instance *inst, unsigned int bar,
 {
 	struct vfio_pci_core_device *vdev = &inst->fn->core_device;
 	void __iomem *io = mdev_pt_bar_io(inst, bar, count, offset);
-	ssize_t ret;
 
 	if (!io)
 		return -EINVAL;
-
-	down_read(&vdev->memory_lock);
-	if (mdev_pt_memory_enabled(vdev))
-		ret = mdev_pt_io(io, buf, count, iswrite);
-	else
-		ret = -EIO;
-	up_read(&vdev->memory_lock);
-	return ret;
+	return mdev_pt_io(vdev, true, io, buf, count, iswrite);
 }
 EXPORT_SYMBOL_GPL(mdev_pt_bar_rw);
 
@@ -579,7 +580,7 @@ ssize_t mdev_pt_bar_rw_decoding(struct mdev_pt_instance *inst,
 	if (!(cmd & PCI_COMMAND_MEMORY))
 		pci_write_config_word(pdev, PCI_COMMAND,
 				      cmd | PCI_COMMAND_MEMORY);
-	ret = mdev_pt_io(io, buf, count, iswrite);
+	ret = mdev_pt_io(vdev, false, io, buf, count, iswrite);
 	if (!(cmd & PCI_COMMAND_MEMORY))
 		pci_write_config_word(pdev, PCI_COMMAND, cmd);
 out_unlock:
