@@ -334,6 +334,9 @@ long mdev_pt_ioctl_region_info(struct mdev_pt_function *fn,
 			       void __user *arg);
 long mdev_pt_ioctl_ioeventfd(struct mdev_pt_function *fn, void __user *arg);
 bool mdev_pt_type_traps_bar(const struct mdev_pt_type *type, unsigned int bar);
+int mdev_pt_add_sparse_mmap_cap(struct vfio_info_cap *caps,
+				const struct vfio_region_sparse_mmap_area *areas,
+				u32 nr_areas);
 
 /* irq.c */
 int mdev_pt_irqs_init(struct mdev_pt_instance *inst);

@@ -344,42 +344,66 @@ int mdev_pt_mmap(struct mdev_pt_function *fn, struct vm_area_struct *vma)
 	return vfio_pci_core_mmap(&fn->core_device.vdev, vma);
 }
 
-/* Sparse mmap areas of @bar: the pages no trapped range touches. */
-static int mdev_pt_sparse_cap(const struct mdev_pt_type *type,
-			      unsigned int bar, u64 bar_len,
-			      struct vfio_info_cap *caps)
+/**
+ * mdev_pt_add_sparse_mmap_cap() - add a sparse mmap capability to region info
+ * @caps: the capability chain of a VFIO_DEVICE_GET_REGION_INFO answer
+ * @areas: the parts of the region user space may mmap, in order
+ * @nr_areas: how many; 0 if no part of the region may be mapped
+ *
+ * Builds VFIO_REGION_INFO_CAP_SPARSE_MMAP (version 1) listing @areas: for a
+ * BAR with trapped ranges, and for a device-specific region whose
+ * &vfio_pci_regops.add_capability lets only part of it be mapped.
+ *
+ * Return: 0 or a negative errno.
+ */
+int mdev_pt_add_sparse_mmap_cap(struct vfio_info_cap *caps,
+				const struct vfio_region_sparse_mmap_area *areas,
+				u32 nr_areas)
 {
 	struct vfio_region_info_cap_sparse_mmap *sparse;
-	u64 pos = 0, start, end;
-	const struct mdev_pt_trap *trap;
-	unsigned int nr = 0;
-	size_t size;
+	size_t size = struct_size(sparse, areas, nr_areas);
 	int ret;
 
-	size = struct_size(sparse, areas, type->num_traps + 1);
 	sparse = kzalloc(size, GFP_KERNEL);
 	if (!sparse)
 		return -ENOMEM;
+
+	sparse->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+	sparse->header.version = 1;
+	sparse->nr_areas = nr_areas;
+	if (nr_areas)
+		memcpy(sparse->areas, areas,
+		       flex_array_size(sparse, areas, nr_areas));
+	ret = vfio_info_add_capability(caps, &sparse->header, size);
+	kfree(sparse);
+	return ret;
+}
+
+/* The sparse mmap capability of @bar: the pages no trapped range touches. */
+static int mdev_pt_trap_sparse_cap(const struct mdev_pt_type *type,
+				   unsigned int bar, u64 bar_len,
+				   struct vfio_info_cap *caps)
+{
+	/* Each trap ends at most one area, and one more follows the last. */
+	struct vfio_region_sparse_mmap_area areas[MDEV_PT_MAX_TRAPS + 1];
+	const struct mdev_pt_trap *trap;
+	u64 pos = 0, start, end;
+	u32 nr = 0;
 
 	while (pos < bar_len) {
 		trap = mdev_pt_next_trap(type, bar, pos);
 		start = trap ? ALIGN_DOWN(trap->offset, PAGE_SIZE) : bar_len;
 		end = trap ? PAGE_ALIGN(trap->offset + trap->size) : bar_len;
 		if (start > pos) {
-			sparse->areas[nr].offset = pos;
-			sparse->areas[nr].size = start - pos;
+			if (WARN_ON_ONCE(nr == ARRAY_SIZE(areas)))
+				return -EINVAL;
+			areas[nr].offset = pos;
+			areas[nr].size = start - pos;
 			nr++;
 		}
 		pos = max(end, pos + 1);
 	}
-
-	sparse->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
-	sparse->header.version = 1;
-	sparse->nr_areas = nr;
-	ret = vfio_info_add_capability(caps, &sparse->header,
-				       struct_size(sparse, areas, nr));
-	kfree(sparse);
-	return ret;
+	return mdev_pt_add_sparse_mmap_cap(caps, areas, nr);
 }
 
 /**
@@ -419,7 +443,8 @@ long mdev_pt_ioctl_region_info(struct mdev_pt_function *fn, void __user *arg)
 
 	if (vdev->bar_mmap_supported[info.index]) {
 		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
-		ret = mdev_pt_sparse_cap(type, info.index, info.size, &caps);
+		ret = mdev_pt_trap_sparse_cap(type, info.index, info.size,
+					      &caps);
 		if (ret)
 			return ret;
 	}
