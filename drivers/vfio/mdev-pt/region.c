@@ -406,13 +406,30 @@ static int mdev_pt_trap_sparse_cap(const struct mdev_pt_type *type,
 	return mdev_pt_add_sparse_mmap_cap(caps, areas, nr);
 }
 
+/*
+ * What vfio_pci_core says of the BAR holding the MSI-X table: user space
+ * may map the table's pages too (interrupt remapping protects the host),
+ * so it need not leave them out of its mappings.
+ */
+static int mdev_pt_msix_mappable_cap(struct vfio_info_cap *caps)
+{
+	struct vfio_info_cap_header header = {
+		.id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
+		.version = 1,
+	};
+
+	return vfio_info_add_capability(caps, &header, sizeof(header));
+}
+
 /**
  * mdev_pt_ioctl_region_info() - VFIO_DEVICE_GET_REGION_INFO
  * @fn: the function, open
  * @arg: the user's struct vfio_region_info
  *
- * BARs with trapped ranges are described here, with a sparse mmap
- * capability that leaves the trapped pages out; the rest is vfio_pci_core's.
+ * BARs with trapped ranges are described here as vfio_pci_core describes
+ * them (flags, and the MSI-X capability of the BAR holding the table: the
+ * only capability 6.1 and 6.12 give a BAR), plus a sparse mmap capability
+ * that leaves the trapped pages out; the rest is vfio_pci_core's.
  *
  * Return: 0 or a negative errno.
  */
@@ -445,8 +462,10 @@ long mdev_pt_ioctl_region_info(struct mdev_pt_function *fn, void __user *arg)
 		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
 		ret = mdev_pt_trap_sparse_cap(type, info.index, info.size,
 					      &caps);
+		if (!ret && info.index == vdev->msix_bar)
+			ret = mdev_pt_msix_mappable_cap(&caps);
 		if (ret)
-			return ret;
+			goto out_free;
 	}
 
 	if (caps.size) {
@@ -456,15 +475,18 @@ long mdev_pt_ioctl_region_info(struct mdev_pt_function *fn, void __user *arg)
 		} else {
 			vfio_info_cap_shift(&caps, sizeof(info));
 			if (copy_to_user(arg + sizeof(info), caps.buf,
-					 caps.size))
+					 caps.size)) {
 				ret = -EFAULT;
+				goto out_free;
+			}
 			info.cap_offset = sizeof(info);
 		}
-		kfree(caps.buf);
 	}
 
-	if (!ret && copy_to_user(arg, &info, minsz))
+	if (copy_to_user(arg, &info, minsz))
 		ret = -EFAULT;
+out_free:
+	kfree(caps.buf);
 	return ret;
 }
 
