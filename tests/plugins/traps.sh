@@ -5,16 +5,21 @@
 # with the test plugin mdev_pt_trap_plugin (tests/modules/), whose type
 # mdev_pt-traptest-forward traps NVMe's VS register (BAR0 0x8, 4 bytes)
 # and forwards every access to the device.  On the test bed's NVMe PF
-# (no VFs), which unlike edu has MSI-X, its table in BAR0: the region info
-# of the BAR with the trap carries every capability vfio_pci_core gives
-# that BAR (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE), next to the sparse mmap
-# capability that leaves the trapped page out.
+# (no VFs), which unlike edu has MSI-X, its table in BAR0, and a PCI PM
+# capability (edu stays in D0 when runtime suspended):
+#  - the region info of the BAR with the trap carries every capability
+#    vfio_pci_core gives that BAR (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE), next
+#    to the sparse mmap capability that leaves the trapped page out;
+#  - a trapped access after VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY wakes the
+#    function as vfio_pci_core's own BAR accesses do, instead of failing
+#    with EIO, and lets it suspend again.
 
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib.sh"
 
 TRAP_MOD=mdev_pt_trap_plugin
 TRAP_TYPE=mdev_pt-traptest-forward
+TRAP_OFF=0x8
 PF=$(nvme_pf_bdf)
 UUID=
 
@@ -94,6 +99,41 @@ test_msix_bar_keeps_its_capabilities()
 		echo "$trapped" | grep -qxF "$line" ||
 			fail "$TRAP_TYPE lost '$line' of BAR$bar"
 	done <<< "$core"
+}
+
+test_trapped_access_wakes_the_function()
+{
+	local out before accesses expect
+
+	setup $TRAP_TYPE
+	if [ ! -e "/sys/bus/pci/devices/$PF/power/runtime_status" ]; then
+		echo "# SKIP: no runtime PM in this kernel (CONFIG_PM)"
+		exit 4
+	fi
+	before=$(cat /sys/module/$TRAP_MOD/parameters/accesses)
+	out=$(region read 0 $TRAP_OFF 4 low_power wait_suspended "$PF" \
+		read 0 $TRAP_OFF 4 wait_suspended "$PF" low_power_exit)
+	echo "$out" | sed 's/^/# /'
+	expect=$(echo "$out" | sed -n 1p)
+	case "$expect" in
+	"read 0x"*) ;;
+	*) fail "trapped read before low power: $expect" ;;
+	esac
+	[ "$expect" != "read 0x0" ] || fail "VS reads 0: not a live NVMe controller"
+	expect_eq "low power entry" "low_power OK" "$(echo "$out" | sed -n 2p)"
+	case "$(echo "$out" | sed -n 3p)" in
+	"wait_suspended OK D3hot" | "wait_suspended OK ?") ;;
+	*) fail "the function did not suspend" ;;
+	esac
+	expect_eq "trapped read in low power" "$expect" "$(echo "$out" | sed -n 4p)"
+	# The access's runtime PM reference is dropped again.
+	case "$(echo "$out" | sed -n 5p)" in
+	"wait_suspended OK"*) ;;
+	*) fail "the function did not suspend again after the access" ;;
+	esac
+	expect_eq "low power exit" "low_power_exit OK" "$(echo "$out" | sed -n 6p)"
+	accesses=$(cat /sys/module/$TRAP_MOD/parameters/accesses)
+	expect_eq "trapped accesses" $((before + 2)) "$accesses"
 }
 
 run_tests "$@"

@@ -9,6 +9,7 @@
  * touch are neither mmap-able nor reachable by ioeventfd.
  */
 
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -276,6 +277,7 @@ ssize_t mdev_pt_rw(struct mdev_pt_function *fn, char __user *buf,
 	struct mdev_pt_instance *inst = fn->instance;
 	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	struct pci_dev *pdev = mdev_pt_pdev(fn);
 	const struct mdev_pt_trap *trap;
 	ssize_t ret;
 
@@ -290,7 +292,19 @@ ssize_t mdev_pt_rw(struct mdev_pt_function *fn, char __user *buf,
 		return mdev_pt_core_rw(fn, buf, trap->offset - pos, ppos,
 				       iswrite);
 
+	/*
+	 * As vfio_pci_core does for its own accesses: wake the function if
+	 * user space put it in low power (VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY)
+	 * and keep it awake for the access.
+	 */
+	ret = pm_runtime_resume_and_get(&pdev->dev);
+	if (ret) {
+		pci_info_ratelimited(pdev, "runtime resume failed %zd\n", ret);
+		return -EIO;
+	}
 	ret = mdev_pt_trap_rw(inst, trap, buf, count, pos, iswrite);
+	pm_runtime_put(&pdev->dev);
+
 	if (ret > 0)
 		*ppos += ret;
 	return ret;
