@@ -418,4 +418,25 @@ test_passthrough_types_vfio()
 	done
 }
 
+# A function is offered to every plugin that matches it, however many:
+# mdev_pt_many_plugins (tests/modules/) registers 20 plugins for edu, each
+# with one type, next to the edu plugin.
+test_many_matching_plugins()
+{
+	local many=mdev_pt_many_plugins want i
+
+	start yes
+	trap 'remove_instances; pci_unbind "$EDU1"; rmmod mdev_pt_many_plugins 2> /dev/null' EXIT
+	modprobe $many count=20 || fail "modprobe $many"
+	pt_bind "$EDU1" || fail "cannot bind $EDU1"
+	want=$(for i in $(seq -w 0 19); do echo "mdev_pt-many-$i"; done |
+		cat - <(echo "$EDU_TYPES" | tr ' ' '\n') | sort | xargs)
+	expect_eq "types of $EDU1" "$want" "$(types_of "$EDU1")"
+	expect_eq "plugins attached" 21 \
+		"$(dmesg | grep -c "$EDU1: plugin .* attached, [0-9]* type(s)")"
+	type_usable "$EDU1" mdev_pt-many-19
+	pci_unbind "$EDU1"
+	rmmod $many || fail "cannot unload $many once the function is unbound"
+}
+
 run_tests "$@"

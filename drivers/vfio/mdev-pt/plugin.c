@@ -116,25 +116,41 @@ out_put_module:
 	return false;
 }
 
-/* Attach every registered plugin that matches; returns how many did. */
+/*
+ * Attach every registered plugin that matches; returns how many did.
+ * However many there are: under mdev_pt_lock the candidates are counted,
+ * then pinned into an array of that size (the list cannot change in
+ * between), and called without the lock.
+ */
 static unsigned int mdev_pt_attach_plugins(struct mdev_pt_function *fn)
 {
-	struct mdev_pt_plugin *plugins[16];
+	struct pci_dev *pdev = mdev_pt_pdev(fn);
+	struct mdev_pt_plugin **plugins = NULL;
 	struct mdev_pt_plugin *plugin;
 	unsigned int n = 0, attached = 0, i;
 
 	lockdep_assert_held(&fn->parent_lock);
 
-	/* Pin the candidates, then call them without mdev_pt_lock. */
 	mutex_lock(&mdev_pt_lock);
-	list_for_each_entry(plugin, &mdev_pt_plugins, list) {
-		if (n == ARRAY_SIZE(plugins))
-			break;
+	list_for_each_entry(plugin, &mdev_pt_plugins, list)
 		if (!mdev_pt_find_attach(fn, plugin) &&
-		    pci_match_id(plugin->id_table, mdev_pt_pdev(fn)) &&
+		    pci_match_id(plugin->id_table, pdev))
+			n++;
+	if (n) {
+		plugins = kcalloc(n, sizeof(*plugins), GFP_KERNEL);
+		if (!plugins) {
+			mutex_unlock(&mdev_pt_lock);
+			pci_warn(pdev, "no memory to offer the function to %u plugin(s)\n",
+				 n);
+			return 0;
+		}
+	}
+	n = 0;
+	list_for_each_entry(plugin, &mdev_pt_plugins, list)
+		if (!mdev_pt_find_attach(fn, plugin) &&
+		    pci_match_id(plugin->id_table, pdev) &&
 		    try_module_get(plugin->owner))
 			plugins[n++] = plugin;
-	}
 	mutex_unlock(&mdev_pt_lock);
 
 	for (i = 0; i < n; i++) {
@@ -142,6 +158,7 @@ static unsigned int mdev_pt_attach_plugins(struct mdev_pt_function *fn)
 			attached++;
 		module_put(plugins[i]->owner);
 	}
+	kfree(plugins);
 	return attached;
 }
 
