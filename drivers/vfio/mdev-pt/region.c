@@ -274,7 +274,7 @@ ssize_t mdev_pt_rw(struct mdev_pt_function *fn, char __user *buf,
 		   size_t count, loff_t *ppos, bool iswrite)
 {
 	unsigned int index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
-	struct mdev_pt_instance *inst = fn->instance;
+	struct mdev_pt_instance *inst = mdev_pt_open_instance(fn);
 	const struct mdev_pt_type *type = mdev_pt_inst_type(inst);
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	struct pci_dev *pdev = mdev_pt_pdev(fn);
@@ -338,7 +338,7 @@ int mdev_pt_mmap(struct mdev_pt_function *fn, struct vm_area_struct *vma)
 {
 	unsigned int index = vma->vm_pgoff >>
 			     (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
-	const struct mdev_pt_type *type = mdev_pt_inst_type(fn->instance);
+	const struct mdev_pt_type *type = mdev_pt_inst_type(mdev_pt_open_instance(fn));
 	u64 start;
 
 	if (index <= VFIO_PCI_BAR5_REGION_INDEX &&
@@ -450,7 +450,7 @@ static int mdev_pt_msix_mappable_cap(struct vfio_info_cap *caps)
 long mdev_pt_ioctl_region_info(struct mdev_pt_function *fn, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
-	const struct mdev_pt_type *type = mdev_pt_inst_type(fn->instance);
+	const struct mdev_pt_type *type = mdev_pt_inst_type(mdev_pt_open_instance(fn));
 	struct vfio_pci_core_device *vdev = &fn->core_device;
 	struct vfio_info_cap caps = { .buf = NULL, .size = 0 };
 	struct vfio_region_info info;
@@ -517,7 +517,7 @@ out_free:
 long mdev_pt_ioctl_ioeventfd(struct mdev_pt_function *fn, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_device_ioeventfd, fd);
-	const struct mdev_pt_type *type = mdev_pt_inst_type(fn->instance);
+	const struct mdev_pt_type *type = mdev_pt_inst_type(mdev_pt_open_instance(fn));
 	struct vfio_device_ioeventfd ioeventfd;
 	unsigned int index;
 	u64 pos;
