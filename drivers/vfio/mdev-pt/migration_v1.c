@@ -28,7 +28,6 @@
 
 #include <linux/file.h>
 #include <linux/mm.h>
-#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 #include <linux/vmalloc.h>
@@ -364,22 +363,12 @@ static int mdev_pt_v1_add_capability(struct vfio_pci_core_device *vdev,
 				     struct vfio_pci_region *region,
 				     struct vfio_info_cap *caps)
 {
-	struct vfio_region_info_cap_sparse_mmap *sparse;
-	size_t size = struct_size(sparse, areas, 1);
-	int ret;
+	const struct vfio_region_sparse_mmap_area data = {
+		.offset	= MDEV_PT_V1_HDR_SIZE,
+		.size	= MDEV_PT_V1_DATA_SIZE,
+	};
 
-	sparse = kzalloc(size, GFP_KERNEL);
-	if (!sparse)
-		return -ENOMEM;
-
-	sparse->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
-	sparse->header.version = 1;
-	sparse->nr_areas = 1;
-	sparse->areas[0].offset = MDEV_PT_V1_HDR_SIZE;
-	sparse->areas[0].size = MDEV_PT_V1_DATA_SIZE;
-	ret = vfio_info_add_capability(caps, &sparse->header, size);
-	kfree(sparse);
-	return ret;
+	return mdev_pt_add_sparse_mmap_cap(caps, &data, 1);
 }
 
 /* The data section belongs to the function's migration state. */
