@@ -175,8 +175,11 @@ static int __init mdev_pt_init(void)
 		goto out_unregister_mdev_driver;
 
 	ret = pci_register_driver(&mdev_pt_pci_driver);
-	if (ret)
+	if (ret) {
+		/* Functions bound meanwhile may have left types behind. */
+		mdev_pt_wait_for_types();
 		goto out_sriov_exit;
+	}
 
 	return 0;
 
@@ -190,6 +193,11 @@ out_unregister_mdev_driver:
 static void __exit mdev_pt_exit(void)
 {
 	pci_unregister_driver(&mdev_pt_pci_driver);
+	/*
+	 * The mdev core may still hold the types of unbound functions; their
+	 * releases run our code and read our mdev driver.
+	 */
+	mdev_pt_wait_for_types();
 	mdev_pt_sriov_exit();
 	mdev_unregister_driver(&mdev_pt_mdev_driver);
 }

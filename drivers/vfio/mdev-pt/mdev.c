@@ -9,16 +9,195 @@
  * vfio device is unregistered.
  */
 
+#include <linux/build_bug.h>
 #include <linux/kernfs.h>
+#include <linux/kmemleak.h>
 #include <linux/pci.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/wait_bit.h>
 
 #include "mdev_pt_priv.h"
 
 /* How long to wait for the user between two release requests. */
 #define MDEV_PT_REQUEST_INTERVAL	(10 * HZ)
+
+/**
+ * struct mdev_pt_parent - one registration of a function as mdev parent
+ * @parent: the mdev core's parent
+ * @fn: the function; set while this is its registration
+ *	(&mdev_pt_function.parent), NULL from mdev_pt_unregister_parent() on
+ * @refs: one held by the registration until mdev_pt_unregister_parent(),
+ *	and one per type whose release the mdev core has not run yet
+ * @core_ktype: the mdev core's kobj_type of the types
+ * @ktype: a copy of @core_ktype with mdev_pt_type_release() as release,
+ *	set once the types are hooked
+ * @types: the types as handed to mdev_register_parent(), into @mtypes
+ * @nr_types: number of entries of @types and @mtypes
+ * @mtypes: the types
+ *
+ * A type is a kobject, and the mdev core drops its last reference when it
+ * likes: its "devices" directory and each mdev device of the type hold
+ * one, released after mdev_unregister_parent() returned or much later
+ * (an mdev device lives as long as anyone holds it; with
+ * CONFIG_DEBUG_KOBJECT_RELEASE every release runs 1-4 s late).  The core's
+ * release of a type reads @parent, and an mdev device's release reads
+ * @parent and our mdev driver.  So this object, not the function, owns the
+ * types and the mdev parent, and is freed when the last type was released;
+ * module exit waits for that (mdev_pt_wait_for_types()).  A new
+ * registration (for a late plugin) gets a new one while the old one may
+ * still be held.
+ *
+ * @fn is written under the function's &mdev_pt_function.parent_lock, and
+ * read without it only by the mdev driver's callbacks, which run while
+ * the parent is registered.  The other fields but @refs are written before
+ * the types are hooked and read-only from then on.
+ */
+struct mdev_pt_parent {
+	struct mdev_parent parent;
+	struct mdev_pt_function *fn;	/* written under fn->parent_lock */
+	refcount_t refs;
+	const struct kobj_type *core_ktype;
+	const struct kobj_type *ktype;
+	struct mdev_type **types;
+	unsigned int nr_types;
+	struct mdev_pt_mtype mtypes[];
+};
+
+/*
+ * mdev_pt_type_release() goes from a type's kobject to its mdev_parent
+ * through struct mdev_type, whose kobject <linux/mdev.h> calls internal to
+ * the mdev core: fail the build if that layout changes.
+ */
+static_assert(__same_type(((struct mdev_type *)NULL)->kobj, struct kobject));
+static_assert(__same_type(((struct mdev_type *)NULL)->parent,
+			  struct mdev_parent *));
+
+/* struct mdev_pt_parent not freed yet; module exit waits for 0. */
+static atomic_t mdev_pt_parents = ATOMIC_INIT(0);
+
+/* Valid while @parent is registered, i.e. in the mdev driver's callbacks. */
+static struct mdev_pt_function *mdev_pt_from_parent(struct mdev_parent *parent)
+{
+	return container_of(parent, struct mdev_pt_parent, parent)->fn;
+}
+
+static void mdev_pt_parent_free(struct mdev_pt_parent *p)
+{
+	kfree(p->ktype);
+	kfree(p->types);
+	kfree(p);
+
+	/*
+	 * Module exit may free this code once the count is 0.  free_module()
+	 * waits for an RCU grace period first, so of this function only the
+	 * return is left to race with it, as after any module_put() that a
+	 * module's own code does.
+	 */
+	rcu_read_lock();
+	if (atomic_dec_and_test(&mdev_pt_parents))
+		wake_up_var(&mdev_pt_parents);
+	rcu_read_unlock();
+}
+
+static void mdev_pt_parent_put(struct mdev_pt_parent *p)
+{
+	if (refcount_dec_and_test(&p->refs))
+		mdev_pt_parent_free(p);
+}
+
+/* The release of a type kobject: the mdev core's, then ours. */
+static void mdev_pt_type_release(struct kobject *kobj)
+{
+	struct mdev_type *mtype = container_of(kobj, struct mdev_type, kobj);
+	struct mdev_pt_parent *p = container_of(mtype->parent,
+						struct mdev_pt_parent, parent);
+
+	p->core_ktype->release(kobj);
+	mdev_pt_parent_put(p);
+}
+
+/*
+ * Make each type's kobject release drop a reference on @p.  The mdev core
+ * offers parent drivers no release callback for types, so the types'
+ * kobj_type, which is the core's, is swapped for a copy whose release calls
+ * the core's first; @ktype_mem (the copy's memory) then belongs to @p.  The
+ * swap happens before any reference the core hands out can be the last;
+ * sysfs may read the kobj_type meanwhile, for the sysfs_ops both share.
+ *
+ * Risk: this relies on the mdev core (mdev_sysfs.c, the same in 6.1 and
+ * 6.12) never telling its types apart by their kobj_type nor freeing them
+ * itself, on struct mdev_type keeping its kobject and parent and struct
+ * kobj_type its fields (both checked at build time), and on
+ * kobject_cleanup() touching neither the kobject nor its kobj_type once the
+ * release returned.  Should that change, the types would be freed too
+ * early or never: tests/plugins/plugins.sh (types_outlive_registration,
+ * unload_with_types_held) then shows a use-after-free under KASAN or a
+ * kmemleak report on the debug kernel.  Check mdev_sysfs.c when adding a
+ * kernel line; a type release callback in the core would replace this.
+ */
+static int mdev_pt_hook_types(struct mdev_pt_parent *p, void *ktype_mem)
+{
+	const struct kobj_type *core_ktype = p->mtypes[0].mtype.kobj.ktype;
+	const struct kobj_type ktype = {
+		.release	= mdev_pt_type_release,
+		.sysfs_ops	= core_ktype->sysfs_ops,
+		.default_groups	= core_ktype->default_groups,
+		.child_ns_type	= core_ktype->child_ns_type,
+		.namespace	= core_ktype->namespace,
+		.get_ownership	= core_ktype->get_ownership,
+	};
+	unsigned int i;
+
+	/* Every field is copied: fail the build if one is added. */
+	BUILD_BUG_ON(sizeof(ktype) != 6 * sizeof(void *));
+
+	for (i = 0; i < p->nr_types; i++) {
+		if (WARN_ONCE(p->mtypes[i].mtype.kobj.ktype != core_ktype ||
+			      !core_ktype->release ||
+			      p->mtypes[i].mtype.parent != &p->parent,
+			      "mdev_pt: cannot follow the release of mdev types\n"))
+			return -EINVAL;
+	}
+
+	p->ktype = memcpy(ktype_mem, &ktype, sizeof(ktype));
+	p->core_ktype = core_ktype;
+
+	for (i = 0; i < p->nr_types; i++) {
+		refcount_inc(&p->refs);
+		WRITE_ONCE(p->mtypes[i].mtype.kobj.ktype, p->ktype);
+	}
+	return 0;
+}
+
+/*
+ * mdev_register_parent() failed, or the types could not be hooked: the
+ * core may still release types it had created, some time later, with its
+ * own release, and there is no telling when.  Leave @p to them for good;
+ * it costs a few hundred bytes per failed registration, and holds nothing
+ * of this module (the core's release reads @p and the PCI device it holds).
+ */
+static void mdev_pt_parent_abandon(struct mdev_pt_parent *p)
+{
+	p->fn = NULL;
+	kmemleak_not_leak(p);
+	if (atomic_dec_and_test(&mdev_pt_parents))
+		wake_up_var(&mdev_pt_parents);
+}
+
+/**
+ * mdev_pt_wait_for_types() - wait until the mdev core released every type
+ *
+ * Called from module exit once no function is bound anymore: the releases
+ * still due run mdev_pt_type_release() and read our mdev driver.
+ */
+void mdev_pt_wait_for_types(void)
+{
+	wait_var_event(&mdev_pt_parents, !atomic_read(&mdev_pt_parents));
+}
 
 /*
  * QEMU and libvirt find an mdev's group by resolving its iommu_group link.
@@ -302,65 +481,72 @@ struct mdev_driver mdev_pt_mdev_driver = {
 	.show_description	= mdev_pt_show_description,
 };
 
-/* The mdev core holds no type once the parent is unregistered. */
-static void mdev_pt_free_types(struct mdev_pt_function *fn)
-{
-	kfree(fn->types);
-	kfree(fn->mtypes);
-	fn->types = NULL;
-	fn->mtypes = NULL;
-	fn->nr_types = 0;
-}
-
 /**
  * mdev_pt_register_parent() - register the function as mdev parent
  * @fn: the function
  *
  * Offers the generic passthrough type and every type of the attached
- * plugins.  The mdev core cannot reuse a type once unregistered, so the
- * types are allocated for each registration.
+ * plugins.  The mdev core cannot reuse a type once unregistered, so each
+ * registration has types of its own, in a new &struct mdev_pt_parent.
  *
  * Return: 0 or a negative errno.
  */
 int mdev_pt_register_parent(struct mdev_pt_function *fn)
 {
 	struct mdev_pt_attach *attach;
+	struct mdev_pt_parent *p;
 	unsigned int n = 1, i;
+	void *ktype_mem;
 	int ret;
 
 	lockdep_assert_held(&fn->parent_lock);
 
+	if (WARN_ON(fn->parent))
+		return -EBUSY;
+
 	list_for_each_entry(attach, &fn->plugins, node)
 		n += attach->plugin->num_types;
 
-	fn->mtypes = kcalloc(n, sizeof(*fn->mtypes), GFP_KERNEL);
-	fn->types = kcalloc(n, sizeof(*fn->types), GFP_KERNEL);
-	if (!fn->mtypes || !fn->types) {
+	p = kzalloc(struct_size(p, mtypes, n), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	atomic_inc(&mdev_pt_parents);
+	refcount_set(&p->refs, 1);
+	p->fn = fn;
+	p->nr_types = n;
+	p->types = kcalloc(n, sizeof(*p->types), GFP_KERNEL);
+	/* Allocated now: once registered, nothing may fail for lack of it. */
+	ktype_mem = kmalloc(sizeof(*p->ktype), GFP_KERNEL);
+	if (!p->types || !ktype_mem) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
 
-	fn->mtypes[0].mtype.sysfs_name = "passthrough";
-	fn->mtypes[0].mtype.pretty_name = "Passthrough";
+	p->mtypes[0].mtype.sysfs_name = "passthrough";
+	p->mtypes[0].mtype.pretty_name = "Passthrough";
 	n = 1;
 	list_for_each_entry(attach, &fn->plugins, node) {
 		for (i = 0; i < attach->plugin->num_types; i++, n++) {
 			const struct mdev_pt_type *type = &attach->plugin->types[i];
 
-			fn->mtypes[n].mtype.sysfs_name = type->sysfs_name;
-			fn->mtypes[n].mtype.pretty_name = type->pretty_name;
-			fn->mtypes[n].type = type;
-			fn->mtypes[n].attach = attach;
+			p->mtypes[n].mtype.sysfs_name = type->sysfs_name;
+			p->mtypes[n].mtype.pretty_name = type->pretty_name;
+			p->mtypes[n].type = type;
+			p->mtypes[n].attach = attach;
 		}
 	}
 	for (i = 0; i < n; i++)
-		fn->types[i] = &fn->mtypes[i].mtype;
-	fn->nr_types = n;
+		p->types[i] = &p->mtypes[i].mtype;
 
-	ret = mdev_register_parent(&fn->parent, &mdev_pt_pdev(fn)->dev,
-				   &mdev_pt_mdev_driver, fn->types, n);
+	ret = mdev_register_parent(&p->parent, &mdev_pt_pdev(fn)->dev,
+				   &mdev_pt_mdev_driver, p->types, n);
 	if (ret)
-		goto out_free;
+		goto out_abandon;
+
+	/* Before anything can drop a type's last reference. */
+	ret = mdev_pt_hook_types(p, ktype_mem);
+	if (ret)
+		goto out_unregister_unhooked;
 
 	/*
 	 * migration_compatibility in the directory of each migratable type:
@@ -368,25 +554,36 @@ int mdev_pt_register_parent(struct mdev_pt_function *fn)
 	 * away with the directory when the parent unregisters.
 	 */
 	for (i = 0; i < n; i++) {
-		if (!fn->mtypes[i].type || !fn->mtypes[i].type->migration)
+		if (!p->mtypes[i].type || !p->mtypes[i].type->migration)
 			continue;
-		ret = sysfs_create_file(&fn->mtypes[i].mtype.kobj,
+		ret = sysfs_create_file(&p->mtypes[i].mtype.kobj,
 					mdev_pt_mig_type_attr);
 		if (ret) {
 			pci_err(mdev_pt_pdev(fn), "cannot create migration_compatibility of %s: %d\n",
-				fn->mtypes[i].type->sysfs_name, ret);
+				p->mtypes[i].type->sysfs_name, ret);
 			goto out_unregister;
 		}
 	}
 
-	fn->registered = true;
+	fn->parent = p;
 	return 0;
 
 out_unregister:
-	mdev_unregister_parent(&fn->parent);
+	mdev_unregister_parent(&p->parent);
+	p->fn = NULL;
+	mdev_pt_parent_put(p);
+	return ret;
+
+out_unregister_unhooked:
+	mdev_unregister_parent(&p->parent);
+out_abandon:
+	kfree(ktype_mem);
+	mdev_pt_parent_abandon(p);
+	return ret;
 
 out_free:
-	mdev_pt_free_types(fn);
+	kfree(ktype_mem);
+	mdev_pt_parent_free(p);
 	return ret;
 }
 
@@ -394,18 +591,22 @@ out_free:
  * mdev_pt_unregister_parent() - undo mdev_pt_register_parent()
  * @fn: the function
  *
- * Removes the instance, if any, waiting for its user to close it.
+ * Removes the instance, if any, waiting for its user to close it.  The
+ * types stay until the mdev core released them.
  */
 void mdev_pt_unregister_parent(struct mdev_pt_function *fn)
 {
+	struct mdev_pt_parent *p = fn->parent;
+
 	lockdep_assert_held(&fn->parent_lock);
 
-	if (!fn->registered)
+	if (!p)
 		return;
 
-	mdev_unregister_parent(&fn->parent);
-	fn->registered = false;
-	mdev_pt_free_types(fn);
+	mdev_unregister_parent(&p->parent);
+	fn->parent = NULL;
+	p->fn = NULL;
+	mdev_pt_parent_put(p);
 }
 
 struct mdev_pt_function *mdev_pt_instance_function(struct mdev_pt_instance *inst)

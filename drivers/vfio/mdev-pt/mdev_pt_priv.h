@@ -29,11 +29,18 @@ struct mdev_pt_attach {
 	void *drvdata;
 };
 
+struct mdev_pt_parent;
+
 /**
  * struct mdev_pt_mtype - one registered mdev type of a function
- * @mtype: the mdev core's type, fresh for every registration
- * @type: the plugin's type, NULL for the generic passthrough type
- * @attach: the plugin serving it, NULL for the generic type
+ * @mtype: the mdev core's type, fresh for every registration; a kobject
+ *	that the core may hold after the registration ended: its memory
+ *	belongs to the registration's &struct mdev_pt_parent (mdev.c), which
+ *	lives until the core released every type
+ * @type: the plugin's type, NULL for the generic passthrough type; not
+ *	used once the registration ended
+ * @attach: the plugin serving it, NULL for the generic type; not used once
+ *	the registration ended
  */
 struct mdev_pt_mtype {
 	struct mdev_type mtype;
@@ -154,14 +161,13 @@ struct mdev_pt_instance {
  *	whole binding so that instance links to its kobject stay valid
  * @node: entry in the list of bound functions, under mdev_pt_lock
  * @parent_lock: serializes parent registration and plugin attachment
- * @parent: the mdev parent registered on the function
- * @registered: @parent is registered
+ * @parent: the function's registration as mdev parent, with its types;
+ *	NULL while not registered.  It may outlive the registration, but is
+ *	the function's only from mdev_pt_register_parent() to
+ *	mdev_pt_unregister_parent()
  * @dead: the function is being unbound; nothing may register again
  * @plugins: attached plugins, &struct mdev_pt_attach; changed under both
  *	@parent_lock and mdev_pt_lock, read under either
- * @mtypes: the registered types, @nr_types entries
- * @types: the same, as handed to mdev_register_parent()
- * @nr_types: number of registered types
  * @rereg_work: attaches late plugins and registers the parent again
  * @lease_lock: protects the lease fields below
  * @instance: the instance holding the lease, NULL when idle.  Written
@@ -196,13 +202,9 @@ struct mdev_pt_function {
 	struct list_head node;
 
 	struct mutex parent_lock;	/* serializes (re-)registration */
-	struct mdev_parent parent;	/* protected by parent_lock */
-	bool registered;		/* protected by parent_lock */
+	struct mdev_pt_parent *parent;	/* protected by parent_lock */
 	bool dead;			/* protected by parent_lock */
 	struct list_head plugins;
-	struct mdev_pt_mtype *mtypes;	/* protected by parent_lock */
-	struct mdev_type **types;	/* protected by parent_lock */
-	unsigned int nr_types;		/* protected by parent_lock */
 	struct work_struct rereg_work;
 
 	struct mutex lease_lock;	/* protects the lease fields */
@@ -223,12 +225,6 @@ mdev_pt_from_vdev(struct vfio_device *core_vdev)
 {
 	return container_of(core_vdev, struct mdev_pt_function,
 			    core_device.vdev);
-}
-
-static inline struct mdev_pt_function *
-mdev_pt_from_parent(struct mdev_parent *parent)
-{
-	return container_of(parent, struct mdev_pt_function, parent);
 }
 
 static inline struct mdev_pt_mtype *mdev_pt_mtype(struct mdev_type *mtype)
@@ -310,6 +306,7 @@ void mdev_pt_cdev_unlink(struct mdev_pt_instance *inst);
 /* mdev.c */
 int mdev_pt_register_parent(struct mdev_pt_function *fn);
 void mdev_pt_unregister_parent(struct mdev_pt_function *fn);
+void mdev_pt_wait_for_types(void);
 
 /* plugin.c */
 int mdev_pt_function_add(struct mdev_pt_function *fn);
