@@ -178,6 +178,7 @@ static int __init mdev_pt_init(void)
 	if (ret) {
 		/* Functions bound meanwhile may have left types behind. */
 		mdev_pt_wait_for_types();
+		mdev_pt_wait_for_vdevs();
 		goto out_sriov_exit;
 	}
 
@@ -194,10 +195,12 @@ static void __exit mdev_pt_exit(void)
 {
 	pci_unregister_driver(&mdev_pt_pci_driver);
 	/*
-	 * The mdev core may still hold the types of unbound functions; their
-	 * releases run our code and read our mdev driver.
+	 * The mdev core may still hold the types of unbound functions, and
+	 * vfio core their vfio devices; their releases run our code and read
+	 * our mdev driver.
 	 */
 	mdev_pt_wait_for_types();
+	mdev_pt_wait_for_vdevs();
 	mdev_pt_sriov_exit();
 	mdev_unregister_driver(&mdev_pt_mdev_driver);
 }

@@ -288,6 +288,7 @@ extern struct mdev_driver mdev_pt_mdev_driver;
 bool mdev_pt_gate_enter(struct mdev_pt_function *fn, int *idx);
 void mdev_pt_gate_exit(struct mdev_pt_function *fn, int idx);
 void mdev_pt_gate_close(struct mdev_pt_function *fn);
+void mdev_pt_wait_for_vdevs(void);
 
 /* Where the core calls into the plugin: the caller is inside the gate. */
 static inline void mdev_pt_gate_assert_held(struct mdev_pt_function *fn)

@@ -12,9 +12,28 @@
 #include <linux/iommu.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 
 #include "compat.h"
 #include "mdev_pt_priv.h"
+
+/*
+ * vfio devices not released yet.  The last reference to one may be dropped
+ * after the function was unbound (a data file holds one; a kernel with
+ * CONFIG_DEBUG_KOBJECT_RELEASE delays every release), and its release runs
+ * this module's code: module exit waits for 0.
+ */
+static atomic_t mdev_pt_vdevs = ATOMIC_INIT(0);
+
+/**
+ * mdev_pt_wait_for_vdevs() - wait until every vfio device was released
+ *
+ * Called from module exit once no function is bound anymore.
+ */
+void mdev_pt_wait_for_vdevs(void)
+{
+	wait_var_event(&mdev_pt_vdevs, !atomic_read(&mdev_pt_vdevs));
+}
 
 static int mdev_pt_init_dev(struct vfio_device *core_vdev)
 {
@@ -31,6 +50,7 @@ static int mdev_pt_init_dev(struct vfio_device *core_vdev)
 	ret = vfio_pci_core_init_dev(core_vdev);
 	if (ret)
 		goto out_cleanup_gate;
+	atomic_inc(&mdev_pt_vdevs);
 	return 0;
 
 out_cleanup_gate:
@@ -49,6 +69,16 @@ static void mdev_pt_release_dev(struct vfio_device *core_vdev)
 	cleanup_srcu_struct(&fn->gate_srcu);
 	mutex_destroy(&fn->lease_lock);
 	vfio_pci_core_release_dev(core_vdev);
+
+	/*
+	 * Module exit may free this code once the count is 0; free_module()
+	 * waits for an RCU grace period first, so only the return is left to
+	 * race with it, as after any module_put() a module's own code does.
+	 */
+	rcu_read_lock();
+	if (atomic_dec_and_test(&mdev_pt_vdevs))
+		wake_up_var(&mdev_pt_vdevs);
+	rcu_read_unlock();
 }
 
 static bool mdev_pt_lease_valid(struct mdev_pt_function *fn)
