@@ -81,6 +81,16 @@ pci_unbind()
 	vm_release "$1"
 }
 
+# core_unload: rmmod mdev_pt, then wait (up to 8 s) until its PCI and mdev
+# drivers are gone from sysfs: a kernel with CONFIG_DEBUG_KOBJECT_RELEASE
+# (the debug kernel) removes them up to 4 s later, and loading the module
+# again before fails on the duplicate driver name.
+core_unload()
+{
+	rmmod mdev_pt || return 1
+	wait_for 8 eval '[ ! -e /sys/bus/pci/drivers/mdev_pt ] && [ ! -e /sys/bus/mdev/drivers/mdev_pt ]'
+}
+
 # pt_bind BDF: bind BDF to mdev_pt, loading the module.
 pt_bind()
 {

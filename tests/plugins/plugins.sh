@@ -461,7 +461,7 @@ test_unload_with_types_held()
 			rmmod $m || fail "rmmod $m with nothing bound"
 		fi
 	done
-	rmmod mdev_pt || fail "rmmod mdev_pt right after the unbind"
+	core_unload || fail "rmmod mdev_pt right after the unbind"
 	module_loaded mdev_pt && fail "mdev_pt still loaded"
 	settle_releases
 	modprobe mdev_pt || fail "modprobe mdev_pt"
@@ -524,7 +524,7 @@ test_core_pinned_by_plugin()
 			rmmod $m || fail "rmmod $m with nothing bound"
 		fi
 	done
-	rmmod mdev_pt || fail "rmmod mdev_pt after the plugins"
+	core_unload || fail "rmmod mdev_pt after the plugins"
 	modprobe mdev_pt || fail "modprobe mdev_pt"
 }
 

@@ -249,7 +249,7 @@ test_rmmod()
 	rmmod mdev_pt 2> /dev/null && fail "rmmod succeeded while the device is open"
 	wait "$pid"
 	# Idle instance: rmmod tears it down cleanly.
-	rmmod mdev_pt || fail "rmmod with an idle instance failed"
+	core_unload || fail "rmmod with an idle instance failed"
 	[ -e "/sys/bus/mdev/devices/$uuid" ] && fail "instance survived rmmod"
 	[ -z "$(pci_driver "$BDF")" ] || fail "$BDF still bound"
 	modprobe mdev_pt
