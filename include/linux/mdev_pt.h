@@ -137,8 +137,10 @@ struct mdev_pt_trap {
  * @trap_rw: an access inside one of the type's trapped ranges: @count
  *	bytes (1, 2, 4 or 8, naturally aligned) at @offset of BAR @bar,
  *	never crossing the range's end; the core splits longer user accesses
- *	into such pieces.  Return @count or a negative errno.  Required if
- *	the type has traps.
+ *	into such pieces, and wakes the function from runtime suspend (low
+ *	power entry) around them, as vfio_pci_core does for its BAR
+ *	accesses.  Return @count or a negative errno.  Required if the type
+ *	has traps.
  *
  * All callbacks run in process context and may sleep.  open, close and
  * trap_rw may run concurrently with each other only as vfio allows
