@@ -7,8 +7,10 @@
 #  - kmemleak's "Cannot allocate a scan area" fallback notice;
 #  - two upstream 6.12 warnings outside mdev-pt, each only as a whole
 #    "cut here" ... "end trace" report naming its file and caller:
-#    vfio_group_release() after a failed vfio_create_group(), and
-#    remove_proc_entry() from unregister_irq_proc().
+#    vfio_group_release() after a failed vfio_create_group() (on the
+#    debug kernel, with its delayed kobject release, the release runs from
+#    kobject_delayed_cleanup() instead, after the failed call returned),
+#    and remove_proc_entry() from unregister_irq_proc().
 #
 # With -v mark=MARK -v prog=PROGRAM only the part of the log from the line
 # "MARK PROGRAM" up to the next MARK line is filtered (tests/debug-suite
@@ -47,7 +49,7 @@ inwarn && /---\[ end trace/ {
 	for (i = 0; i < n; i++)
 		t = t "\n" b[i]
 	known = (t ~ /at drivers\/vfio\/group.c:[0-9]+ vfio_group_release/ &&
-		 t ~ /vfio_create_group/) ||
+		 (t ~ /vfio_create_group/ || t ~ /kobject_delayed_cleanup/)) ||
 		(t ~ /at fs\/proc\/generic.c:[0-9]+ remove_proc_entry/ &&
 		 t ~ /unregister_irq_proc/)
 	if (!known)
