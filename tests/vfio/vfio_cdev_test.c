@@ -455,29 +455,6 @@ static int token_group(struct __test_metadata *_metadata, const char *uuid,
 	return group;
 }
 
-/* VFIO_DEVICE_FEATURE_PCI_VF_TOKEN on device fd @fd: 0 or -errno. */
-static int set_token(int fd, const char *token)
-{
-	struct {
-		struct vfio_device_feature hdr;
-		unsigned char uuid[16];
-	} feat = {
-		.hdr.argsz = sizeof(feat),
-		.hdr.flags = VFIO_DEVICE_FEATURE_SET |
-			     VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
-	};
-	unsigned int i;
-
-	for (i = 0; i < 16; i++) {
-		if (*token == '-')
-			token++;
-		if (sscanf(token, "%2hhx", &feat.uuid[i]) != 1)
-			return -EINVAL;
-		token += 2;
-	}
-	return ioctl(fd, VFIO_DEVICE_FEATURE, &feat) ? -errno : 0;
-}
-
 FIXTURE(token) {
 	const char *pf_uuid, *vf_uuid;
 	char token[40];
@@ -532,7 +509,7 @@ TEST_F(token, pf_cdev_sets_token)
 
 	self->pf_fd = cdev_open_bind(self->pf_uuid, self->iommufd);
 	ASSERT_LE(0, self->pf_fd) TH_LOG("PF bind: %s", strerror(-self->pf_fd));
-	ASSERT_EQ(0, set_token(self->pf_fd, self->token));
+	ASSERT_EQ(0, vfio_test_set_vf_token(self->pf_fd, self->token));
 
 	self->vf_group = token_group(_metadata, self->vf_uuid,
 				     &self->vf_container);
@@ -554,7 +531,7 @@ TEST_F(token, pf_bind_refused_while_vf_open)
 	group = token_group(_metadata, self->pf_uuid, &container);
 	self->pf_fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, self->pf_uuid);
 	ASSERT_LE(0, self->pf_fd) TH_LOG("PF open: %m");
-	ASSERT_EQ(0, set_token(self->pf_fd, self->token));
+	ASSERT_EQ(0, vfio_test_set_vf_token(self->pf_fd, self->token));
 
 	self->vf_group = token_group(_metadata, self->vf_uuid,
 				     &self->vf_container);

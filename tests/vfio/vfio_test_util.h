@@ -248,6 +248,32 @@ static inline void vfio_test_open(struct __test_metadata *_metadata,
 	ASSERT_LE((uint64_t)PCI_STD_HEADER_SIZEOF, dev->config.size);
 }
 
+/*
+ * VFIO_DEVICE_FEATURE_PCI_VF_TOKEN on device fd @fd with @token, a UUID in
+ * its usual text form: 0 or -errno.
+ */
+static inline int vfio_test_set_vf_token(int fd, const char *token)
+{
+	struct {
+		struct vfio_device_feature hdr;
+		unsigned char uuid[16];
+	} feat = {
+		.hdr.argsz = sizeof(feat),
+		.hdr.flags = VFIO_DEVICE_FEATURE_SET |
+			     VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
+	};
+	unsigned int i;
+
+	for (i = 0; i < 16; i++) {
+		if (*token == '-')
+			token++;
+		if (sscanf(token, "%2hhx", &feat.uuid[i]) != 1)
+			return -EINVAL;
+		token += 2;
+	}
+	return ioctl(fd, VFIO_DEVICE_FEATURE, &feat) ? -errno : 0;
+}
+
 static inline void vfio_test_close(struct vfio_test_device *dev)
 {
 	if (dev->fd >= 0)

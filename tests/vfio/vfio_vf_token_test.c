@@ -61,28 +61,6 @@ static int get_fd(struct token_group *tg, const char *uuid, const char *opts)
 	return fd < 0 ? -errno : fd;
 }
 
-static int set_token(int fd, const char *token)
-{
-	struct {
-		struct vfio_device_feature hdr;
-		unsigned char uuid[16];
-	} feat = {
-		.hdr.argsz = sizeof(feat),
-		.hdr.flags = VFIO_DEVICE_FEATURE_SET |
-			     VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
-	};
-	unsigned int i;
-
-	for (i = 0; i < 16; i++) {
-		if (*token == '-')
-			token++;
-		if (sscanf(token, "%2hhx", &feat.uuid[i]) != 1)
-			return -EINVAL;
-		token += 2;
-	}
-	return ioctl(fd, VFIO_DEVICE_FEATURE, &feat) ? -errno : 0;
-}
-
 /* The vendor ID in config space, through the device fd. */
 static int read_vendor(int fd)
 {
@@ -128,7 +106,7 @@ FIXTURE_SETUP(token)
 	/* No VF is in use: the PF opens without a token and sets one. */
 	self->pf_fd = get_fd(&self->pf, self->pf_uuid, "");
 	ASSERT_LE(0, self->pf_fd) TH_LOG("open PF: %s", strerror(-self->pf_fd));
-	ASSERT_EQ(0, set_token(self->pf_fd, self->token));
+	ASSERT_EQ(0, vfio_test_set_vf_token(self->pf_fd, self->token));
 }
 
 FIXTURE_TEARDOWN(token)
@@ -185,7 +163,7 @@ TEST_F(token, vf_follows_new_token)
 {
 	int fd;
 
-	ASSERT_EQ(0, set_token(self->pf_fd, self->other));
+	ASSERT_EQ(0, vfio_test_set_vf_token(self->pf_fd, self->other));
 	ASSERT_EQ(-EACCES, get_fd(&self->vf, self->vf_uuid, self->opt));
 	fd = get_fd(&self->vf, self->vf_uuid, self->bad_opt);
 	ASSERT_LE(0, fd) TH_LOG("open VF with the new token: %s",
