@@ -13,7 +13,7 @@ PKGS="
 	busybox-static socat uuid-runtime
 	mdevctl udev systemd dbus
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-	dkms strace
+	dkms strace mmdebstrap
 	perl python3
 "
 
