@@ -40,7 +40,8 @@ RECIPE="mdev-pt deb13 root v1: mmdebstrap --variant=apt"
 # the tools the test programs and tests/vm/guest-init call.
 PACKAGES="
 	qemu-system-x86 qemu-utils
-	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-nodedev
+	libvirt-clients
 	mdevctl udev systemd dbus
 	linux-image-amd64 linux-headers-amd64
 	dkms gcc make libc6-dev xz-utils

@@ -145,6 +145,39 @@ iommu_group_of()
 	basename "$(readlink "$1/iommu_group")"
 }
 
+# --- the user space under test ----------------------------------------------
+
+# tests/vm/run --stack deb12 runs the tests with the host's (Debian 12)
+# user space, --stack deb13 with Debian 13's.  The real-client tests run on
+# both; where the clients differ, they test each as it is, by version.
+
+# Debian's major release of the running user space: 12, 13, ...
+debian_release()
+{
+	sed -n 's/^VERSION_ID="\{0,1\}\([0-9]*\).*/\1/p' /etc/os-release
+}
+
+qemu_version()
+{
+	qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version \([0-9.]*\).*/\1/p'
+}
+
+mdevctl_version()
+{
+	mdevctl --version | awk '{ print $2 }'
+}
+
+libvirt_version()
+{
+	libvirtd --version | awk '{ print $NF }'
+}
+
+# version_ge A B: version A is B or newer (dotted numbers).
+version_ge()
+{
+	[ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$2" ]
+}
+
 # --- runner -----------------------------------------------------------------
 
 # Kernel problems any test may have caused: checked after every test.
