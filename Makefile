@@ -15,6 +15,8 @@
 #                        kmemleak...), failing on any report; builds the
 #                        kernel first (about 30 min, cached)
 #   make debug-kernel    only build the debug kernel (cached)
+#   make deb13           the Debian 13 root (cached) and the modules for its
+#                        kernel, built through DKMS inside it (needs root)
 #   make demo            show the product working in the VM test bed
 #   make bench           both benchmarks below, in the VM test bed (not part of
 #                        make check; results in bench/results/)
@@ -49,7 +51,7 @@ KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_VFIO_MDEV_
 
 .PHONY: all modules tests lint checkpatch sparse setup check demo bench \
 	bench-mig bench-vfio clean ksft-headers install dkms-source \
-	debug-kernel check-debug
+	debug-kernel check-debug deb13
 
 all: modules tests
 
@@ -176,5 +178,13 @@ check-debug: debug-kernel tests
 		tests/vm/run --kernel debug --timeout $(DEBUG_TIMEOUT) -- \
 		tests/debug-suite
 
+# Debian 13: the root of the test bed's second user space (mmdebstrap,
+# cached) and mdev-pt for its kernel through DKMS in it; see tests/vm/README.md.
+deb13:
+	$(TOP)/scripts/build-deb13-modules.sh
+
 clean:
+	@if grep -qs " $(BUILD)/deb13/" /proc/self/mounts; then \
+		echo "build/deb13 is still mounted: scripts/build-deb13-modules.sh running?" >&2; \
+		exit 1; fi
 	rm -rf $(BUILD)
