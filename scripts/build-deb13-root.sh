@@ -45,7 +45,7 @@ PACKAGES="
 	mdevctl udev systemd dbus
 	linux-image-amd64 linux-headers-amd64
 	dkms gcc make libc6-dev xz-utils
-	kmod procps iproute2 python3 socat uuid-runtime strace bc
+	kmod procps iproute2 python3 socat uuid-runtime strace bc nvme-cli
 "
 
 cache_root() {

@@ -13,7 +13,7 @@ PKGS="
 	busybox-static socat uuid-runtime
 	mdevctl udev systemd dbus
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-	dkms strace mmdebstrap
+	dkms strace mmdebstrap nvme-cli
 	perl python3
 "
 
