@@ -140,7 +140,7 @@ test_type_attributes()
 		esac
 		names="$names $name"
 	done
-	expect_eq "passthrough name" Passthrough "$(cat "$(type_dir "$EDU1")/name")"
+	expect_eq "passthrough name" "Passthrough 1234:11e8" "$(cat "$(type_dir "$EDU1")/name")"
 	grep -q "^Full passthrough of PCI function $EDU1 (1234:11e8" \
 		"$(type_dir "$EDU1")/description" || fail "passthrough description"
 }

@@ -172,6 +172,16 @@ test_autobind_bad_input()
 	expect_eq "marked PFs" "" "$(cat "$DRV/vf_autobind")"
 }
 
+# "<vendor>:<device>" of a function, as its generic type's name has them.
+vf_ids()
+{
+	local d=/sys/bus/pci/devices/$1 v dev
+
+	read -r v < "$d/vendor"
+	read -r dev < "$d/device"
+	echo "${v#0x}:${dev#0x}"
+}
+
 test_autobind_vfs_of_nvme_pf()
 {
 	local v autoprobe
@@ -190,6 +200,9 @@ test_autobind_vfs_of_nvme_pf()
 			expect_eq "$v driver_override" mdev_pt \
 				"$(cat "/sys/bus/pci/devices/$v/driver_override")"
 			[ -d "$(type_dir "$v")" ] || fail "$v offers no passthrough type"
+			# Named by the VF's own IDs, not the edu's or the PF's.
+			expect_eq "$v type name" "Passthrough $(vf_ids "$v")" \
+				"$(cat "$(type_dir "$v")/name")"
 			expect_dmesg "$PF: VF $v will bind to mdev_pt"
 		done
 		expect_eq "PF driver" nvme "$(pci_driver "$PF")"

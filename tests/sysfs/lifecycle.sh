@@ -66,7 +66,7 @@ test_type_attributes()
 	[ -d "$TYPE" ] || fail "no type directory $TYPE"
 	expect_eq "types" "$PT_TYPE" "$(ls "$(dirname "$TYPE")")"
 	expect_eq device_api vfio-pci "$(cat "$TYPE/device_api")"
-	expect_eq name Passthrough "$(cat "$TYPE/name")"
+	expect_eq name "Passthrough 1234:11e8" "$(cat "$TYPE/name")"
 	expect_eq available_instances 1 "$(cat "$TYPE/available_instances")"
 	grep -q "^Full passthrough of PCI function $BDF (1234:11e8" "$TYPE/description" ||
 		fail "description: $(cat "$TYPE/description")"

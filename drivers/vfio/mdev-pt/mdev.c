@@ -37,6 +37,7 @@
  *	set once the types are hooked
  * @types: the types as handed to mdev_register_parent(), into @mtypes
  * @nr_types: number of entries of @types and @mtypes
+ * @generic_name: the generic type's name, "Passthrough <vendor>:<device>"
  * @mtypes: the types
  *
  * A type is a kobject, and the mdev core drops its last reference when it
@@ -64,6 +65,7 @@ struct mdev_pt_parent {
 	const struct kobj_type *ktype;
 	struct mdev_type **types;
 	unsigned int nr_types;
+	char generic_name[sizeof("Passthrough ffff:ffff")];
 	struct mdev_pt_mtype mtypes[];
 };
 
@@ -522,8 +524,14 @@ int mdev_pt_register_parent(struct mdev_pt_function *fn)
 		goto out_free;
 	}
 
+	/*
+	 * The IDs tell functions apart where only the name is matched
+	 * (KubeVirt's mdevNameSelector): ABI, see sysfs-driver-mdev_pt.
+	 */
+	snprintf(p->generic_name, sizeof(p->generic_name), "Passthrough %04x:%04x",
+		 mdev_pt_pdev(fn)->vendor, mdev_pt_pdev(fn)->device);
 	p->mtypes[0].mtype.sysfs_name = "passthrough";
-	p->mtypes[0].mtype.pretty_name = "Passthrough";
+	p->mtypes[0].mtype.pretty_name = p->generic_name;
 	n = 1;
 	list_for_each_entry(attach, &fn->plugins, node) {
 		for (i = 0; i < attach->plugin->num_types; i++, n++) {
