@@ -8,19 +8,67 @@
 # everything these helpers write to /etc, /var and /run vanishes with the VM.
 
 MDEVCTL_CONF=/etc/mdevctl.d
-CALLOUTS=$MDEVCTL_CONF/scripts.d/callouts
 # shellcheck disable=SC2034 # used by the test files
 PROFILES=$TOP/tools/mdevctl-profiles
 
+# The stack under test: tests/vm/run --stack deb12 (mdevctl 1.2.0,
+# libvirt 9.0) or deb13 (mdevctl 1.4.0, libvirt 11.3).
+MDEVCTL_VERSION=$(mdevctl_version)
+echo "# mdevctl $MDEVCTL_VERSION, Debian $(debian_release)"
+
+# mdevctl_ge VERSION: the mdevctl under test is VERSION or newer.
+mdevctl_ge()
+{
+	version_ge "$MDEVCTL_VERSION" "$1"
+}
+
+# Callout directories.  mdevctl 1.2.0 reads only the one under /etc (its
+# package creates it).  1.3.0 and later read /usr/lib/mdevctl/scripts.d/
+# callouts first, then the /etc one, which their man page calls deprecated
+# and Debian 13's package no longer creates.  CALLOUTS is where an admin
+# installs one for the mdevctl under test.
+ETC_CALLOUTS=$MDEVCTL_CONF/scripts.d/callouts
+LIB_CALLOUTS=/usr/lib/mdevctl/scripts.d/callouts
+# shellcheck disable=SC2034 # used by the test files
+if mdevctl_ge 1.3.0; then
+	CALLOUTS=$LIB_CALLOUTS
+else
+	CALLOUTS=$ETC_CALLOUTS
+fi
+
+# skip REASON: end the test as skipped ("ok N name # SKIP REASON": see
+# run_mgmt_tests).
+skip()
+{
+	echo "SKIP: $*"
+	exit 4
+}
+
+# run_mgmt_tests ARGS: run_tests, with each skipped test's reason (the
+# "# SKIP: REASON" line skip printed) on its TAP line.
+run_mgmt_tests()
+{
+	run_tests "$@" | awk '
+		/^# SKIP: / { reason = substr($0, 9) }
+		/^ok [0-9]+ .* # SKIP$/ { if (reason != "") $0 = $0 " " reason }
+		/^(not )?ok / { reason = "" }
+		{ print; fflush() }'
+	return "${PIPESTATUS[0]}"
+}
+
 # udevd_start: run systemd-udevd (mdevctl's autostart rule and libvirt's
-# hot-plug events need it), once per test file.
+# hot-plug events need it), once per test file.  It is the udevd of the
+# root under test (with --stack deb13, Debian 13's), so Debian 13's rules
+# and mdevctl do the autostart there.
 UDEVD_PID=
 udevd_start()
 {
 	[ -n "$UDEVD_PID" ] && return 0
 	# Debian's 60-mdevctl.rules runs /usr/sbin/mdevctl; the package
-	# installs /usr/bin/mdevctl.  tests/vm/guest-init links it; do it here
-	# too if the test runs elsewhere (never on a real host: MDEVPT_IN_VM).
+	# installs /usr/bin/mdevctl (bookworm's 1.2.0 and trixie's 1.4.0
+	# alike: mdevctl.sh's udev_rule test).  tests/vm/guest-init links it;
+	# do it here too if the test runs elsewhere (never on a real host:
+	# MDEVPT_IN_VM).
 	if [ ! -e /usr/sbin/mdevctl ] && vm_in_vm; then
 		ln -s /usr/bin/mdevctl /usr/sbin/mdevctl
 	fi
@@ -37,7 +85,8 @@ udevd_stop()
 	UDEVD_PID=
 }
 
-# mdevctl_reset: no mdev instance, no mdevctl definition, no callout.
+# mdevctl_reset: no mdev instance, no mdevctl definition, no callout (in
+# either directory).
 mdevctl_reset()
 {
 	local m
@@ -46,7 +95,7 @@ mdevctl_reset()
 		[ -e "$m/remove" ] && echo 1 > "$m/remove"
 	done
 	rm -rf "${MDEVCTL_CONF:?}"/0000:*
-	rm -f "$CALLOUTS"/*
+	rm -f "$ETC_CALLOUTS"/* "$LIB_CALLOUTS"/* 2> /dev/null
 	return 0
 }
 
@@ -71,6 +120,21 @@ expect_fail()
 	shift 2
 	OUT=$("$@" 2>&1) && fail "$what: '$*' succeeded: $OUT"
 	echo "$what: $OUT" | sed 's/^/  /'
+	printf '%s\n' "$OUT" | grep -Eq -- "$pattern" ||
+		fail "$what: expected /$pattern/ in: $OUT"
+}
+
+# expect_rc WHAT STATUS PATTERN COMMAND...: COMMAND exits with STATUS and
+# its output (stdout and stderr) matches the extended regex PATTERN.  Sets
+# OUT.
+expect_rc()
+{
+	local what=$1 want=$2 pattern=$3 rc=0
+
+	shift 3
+	OUT=$("$@" 2>&1) || rc=$?
+	echo "$what: exit $rc: $OUT" | sed 's/^/  /'
+	[ "$rc" = "$want" ] || fail "$what: '$*' exited $rc, expected $want: $OUT"
 	printf '%s\n' "$OUT" | grep -Eq -- "$pattern" ||
 		fail "$what: expected /$pattern/ in: $OUT"
 }
