@@ -221,3 +221,29 @@ def mdevctl_list(defined):
                 for uuid, config in child.items():
                     devs[uuid] = {"parent": parent, "config": config}
     return devs
+
+
+def mdevctl_version():
+    """The installed mdevctl's version as a tuple of ints ("mdevctl 1.4.0")."""
+    out = mdevctl("--version").split()
+    try:
+        return tuple(int(x) for x in out[-1].split("."))
+    except (IndexError, ValueError) as e:
+        raise Error(f"cannot read mdevctl's version from {' '.join(out)!r}") from e
+
+
+# --- callout directories ----------------------------------------------------------
+
+# mdevctl 1.2.0 runs the callouts in ETC_CALLOUTS (its package creates it).
+# 1.3.0 and later run those in LIB_CALLOUTS first, then those in
+# ETC_CALLOUTS, which their man page calls deprecated and which Debian 13's
+# mdevctl 1.4.0 package no longer creates.
+ETC_CALLOUTS = "/etc/mdevctl.d/scripts.d/callouts"
+LIB_CALLOUTS = "/usr/lib/mdevctl/scripts.d/callouts"
+
+
+def callout_dir(version=None):
+    """Where a callout goes for mdevctl VERSION (default: the installed one)."""
+    version = version or mdevctl_version()
+    return LIB_CALLOUTS if version >= (1, 3, 0) else ETC_CALLOUTS
+
