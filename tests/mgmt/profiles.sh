@@ -1,12 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# tools/mdevctl-profiles against the real mdevctl: the shipped JSON
-# profiles start every type they name, the callout refuses unknown
-# attributes and bad values with a message (and reports a live instance's
-# attributes), and mdev-pt-profile plans, applies, re-plans (nothing to
-# do), changes and reverts a host profile, refusing conflicts and bad
-# profiles before touching anything.
+# tools/mdevctl-profiles against the real mdevctl, 1.2.0 (Debian 12) and
+# 1.4.0 (Debian 13): the shipped JSON profiles start every type they name,
+# the callout installs where the mdevctl at hand reads callouts (1.2.0:
+# /etc/mdevctl.d/scripts.d/callouts, 1.4.0: /usr/lib/mdevctl/scripts.d/
+# callouts), refuses unknown attributes and bad values with a message,
+# passes 1.4.0's capability probe as a legacy callout and reports a live
+# instance's attributes, and mdev-pt-profile plans, applies, re-plans
+# (nothing to do), changes and reverts a host profile, refusing conflicts
+# and bad profiles before touching anything.
 
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib.sh"
@@ -33,7 +36,9 @@ start()
 
 install_callout()
 {
-	ln -s "$CALLOUT" "$CALLOUTS/mdev-pt-callout"
+	"$CALLOUT" install > /dev/null || fail "mdev-pt-callout install"
+	[ "$(readlink -f "$CALLOUTS/mdev-pt-callout")" = "$(readlink -f "$CALLOUT")" ] ||
+		fail "the callout is not in $CALLOUTS"
 }
 
 # parent_of TYPE: a function offering TYPE.
@@ -117,6 +122,65 @@ test_callout_refuses_bad_attrs()
 		<<< '{"mdev_type": "mdev_pt-edu-audited", "start": "manual", "attrs": [{"vendor/max_dma_bytes": "100"}]}' ||
 		fail "a good config was refused"
 	expect_eq max_dma_bytes 100 "$(mdev_attr "$u" vendor/max_dma_bytes)"
+}
+
+# mdev-pt-callout install puts its link where the installed mdevctl reads
+# callouts, and takes a link of its own out of the other directory (an
+# mdevctl upgrade from 1.2.0 leaves one in /etc, which 1.4.0 still reads:
+# two links would run it twice).
+test_callout_installs_where_mdevctl_reads()
+{
+	local u other out
+
+	start
+	expect_eq "mdev-pt-callout where" "$CALLOUTS" "$("$CALLOUT" where)"
+	if [ "$CALLOUTS" = "$LIB_CALLOUTS" ]; then
+		other=$ETC_CALLOUTS
+	else
+		other=$LIB_CALLOUTS
+	fi
+	mkdir -p "$other"
+	ln -s "$CALLOUT" "$other/mdev-pt-callout"
+	out=$("$CALLOUT" install) || fail "install: $out"
+	echo "$out"
+	expect_eq "the link" "$(readlink -f "$CALLOUT")" "$(readlink -f "$CALLOUTS/mdev-pt-callout")"
+	[ -L "$other/mdev-pt-callout" ] && fail "link left in $other"
+	out=$("$CALLOUT" install) || fail "second install: $out"
+	echo "$out" | grep -q "installed already" || fail "second install: $out"
+	# mdevctl runs it.
+	u=$(new_uuid)
+	expect_fail "define, unknown attr" "mdev-pt-callout: define $u \\(mdev_pt-edu-audited\\) refused: unknown attribute 'vendor/nope'" \
+		mdevctl define -u "$u" -p "$EDU1" --jsonfile /dev/stdin \
+		<<< '{"mdev_type": "mdev_pt-edu-audited", "start": "auto", "attrs": [{"vendor/nope": "1"}]}'
+	expect_eq "list -d" "" "$(defined_uuids)"
+	"$CALLOUT" uninstall || fail "uninstall"
+	[ ! -e "$CALLOUTS/mdev-pt-callout" ] || fail "uninstall left the link"
+	# Without it, mdevctl stores anything.
+	mdevctl define -u "$u" -p "$EDU1" --jsonfile /dev/stdin \
+		<<< '{"mdev_type": "mdev_pt-edu-audited", "start": "auto", "attrs": [{"vendor/nope": "1"}]}' ||
+		fail "define without the callout"
+	expect_eq "list -d" "$u" "$(defined_uuids)"
+}
+
+# mdevctl 1.3.0 and later first ask every callout for its capabilities,
+# with their own on stdin.  The callout answers with nothing and exit 0
+# (a legacy callout: they then call it as 1.2.0 does) and does not wait for
+# stdin to close.
+test_callout_answers_the_capability_probe()
+{
+	local out rc=0 t=$SECONDS
+
+	# stdin: a FIFO held open here, so it never ends.
+	rm -f /tmp/probe.fifo
+	mkfifo /tmp/probe.fifo
+	exec 7<> /tmp/probe.fifo
+	echo '{"provides":{"version":2,"actions":["start","stop","define","undefine","modify","attributes","capabilities"],"events":["pre","post","notify","get","live"]}}' >&7
+	out=$(timeout 20 "$CALLOUT" -t mdev_pt-edu-audited -e get -a capabilities \
+		-s none -u "$(new_uuid)" -p "$EDU1" < /tmp/probe.fifo) || rc=$?
+	exec 7>&-
+	expect_eq "exit status" 0 "$rc"
+	expect_eq "output" "" "$out"
+	[ $((SECONDS - t)) -lt 20 ] || fail "the callout waited for stdin"
 }
 
 test_callout_leaves_other_types_alone()
@@ -245,4 +309,4 @@ test_profile_refuses_conflicts_and_bad_profiles()
 	expect_eq "defined" "" "$(defined_uuids)"
 }
 
-run_tests "$@"
+run_mgmt_tests "$@"
