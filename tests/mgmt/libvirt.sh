@@ -1,21 +1,44 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# libvirt 9.0 (Debian's libvirtd with the QEMU and node-device drivers)
-# against mdev_pt, with systemd-udevd and libvirtd started here: the mdev
-# parents and their types as node devices, nodedev-create, a domain with an
-# mdev hostdev started under TCG (no guest OS, no disks), its QEMU holding
-# the device and letting go on destroy, and teardown in any order: domain
+# libvirt against mdev_pt, on both stacks of the test bed: Debian 12's
+# libvirt 9.0 with mdevctl 1.2.0 and QEMU 7.2, Debian 13's libvirt 11.3
+# with mdevctl 1.4.0 and QEMU 10 (tests/vm/run --stack deb12|deb13), with
+# systemd-udevd and libvirtd started here: the mdev parents and their types
+# as node devices; transient instances (nodedev-create, nodedev-destroy);
+# persistent ones (nodedev-define, -start, -autostart, -undefine; an
+# autostarted one back when its parent registers again; re-defining and
+# nodedev-update where the version has them); a domain with an mdev
+# hostdev started under TCG (no guest OS, no disks), its QEMU holding and
+# showing the device and letting go on destroy; nodedev-destroy refused
+# while the domain runs; save refused; and teardown in any order: domain
 # then instance, instance under a running domain (the request reaches
 # QEMU), SR-IOV disabled under defined instances on NVMe VFs.
 #
-# What the test VM lacks for libvirtd and what start_libvirtd sets up in the
-# guest's throw-away overlay: the libvirt-qemu user and group (created by
-# libvirt-daemon-system, which is not installed; the QEMU driver refuses to
-# start without them), /var/log/libvirt/qemu, /var/lib/libvirt/qemu,
-# /var/cache/libvirt, /run/libvirt, and virtlogd (QEMU's output goes to a
-# file instead: stdio_handler).  No D-Bus, no systemd-machined: libvirt
-# falls back to plain cgroup v2 directories; no KVM: domain type 'qemu'.
+# What libvirtd needs, on both stacks (measured in the test bed):
+# - only the monolithic libvirtd: both Debian releases ship it and no
+#   virtqemud or virtnodedevd; in Debian 13 the QEMU and node-device
+#   drivers are packages of their own (libvirt-daemon-driver-qemu,
+#   -nodedev), without the latter every nodedev call is "not supported";
+# - systemd-udevd running before libvirtd starts: libvirt learns of new
+#   instances only from udev events (without udevd nodedev-create of an
+#   instance that mdevctl did create fails after 60 s, "An error occurred,
+#   but the cause is unknown", and leaves the instance behind);
+# - mdevctl in libvirtd's PATH (Debian's libvirt looks it up at run time)
+#   and a working "mdevctl list --defined" when libvirtd starts (read in
+#   11.3's source: when that list fails at start, it stops following udev
+#   for good);
+# - the libvirt-qemu user and group (created by libvirt-daemon-system in
+#   Debian 12, which is not installed; the QEMU driver refuses to start
+#   without them), /var/log/libvirt/qemu, /var/lib/libvirt/qemu,
+#   /var/cache/libvirt, /run/libvirt;
+# - no virtlogd: QEMU's output goes to a file instead (stdio_handler);
+# - QEMU's mount namespace (libvirt's default) only where / is a mount
+#   point: the test bed's overlay root is one, a chroot is not ("Failed
+#   disable mount propagation out of the root filesystem"), and there
+#   namespaces = [ ] turns it off.
+# No D-Bus, no systemd-machined: libvirt falls back to plain cgroup v2
+# directories; no KVM: domain type 'qemu'.
 
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib.sh"
@@ -73,7 +96,15 @@ start_libvirtd()
 	done
 	mkdir -p /etc/libvirt
 	echo 'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"' > /etc/libvirt/libvirtd.conf
+	# No virtlogd: QEMU writes its log file itself.
 	echo 'stdio_handler = "file"' > /etc/libvirt/qemu.conf
+	# QEMU's private mount namespace needs / to be a mount point.
+	mountpoint -q / || echo 'namespaces = [ ]' >> /etc/libvirt/qemu.conf
+	# libvirt runs "mdevctl" from PATH.
+	case ":$PATH:" in
+	*:/usr/bin:*) ;;
+	*) PATH=$PATH:/usr/bin ;;
+	esac
 	libvirtd > /var/log/libvirt/libvirtd.out 2>&1 &
 	LIBVIRTD_PID=$!
 	wait_for 30 vsh version > /dev/null 2>&1 || {
@@ -82,16 +113,98 @@ start_libvirtd()
 	}
 }
 
-# All of it once; tests run in subshells, the daemons stay.
+# All of it once; tests run in subshells, the daemons stay.  udevd first
+# (libvirt follows udev from its start), no stale or broken mdevctl
+# definitions (libvirt lists them at start).
 find_functions || exit 1
 udevd_start || exit 1
 bind_all
+mdevctl_reset
+LIBVIRT_VERSION=$(libvirt_version)
+QEMU_VERSION=$(qemu_version)
+echo "# libvirt $LIBVIRT_VERSION, QEMU $QEMU_VERSION"
 start_libvirtd || { echo "libvirtd did not start"; exit 1; }
 trap 'cleanup; stop_libvirtd; udevd_stop; unbind_all; vm_nvme_enable_vfs 0 > /dev/null' EXIT
 
 nodedev_name()
 {
 	echo "pci_${1//[:.]/_}"
+}
+
+# libvirt_ge VERSION: the libvirt under test is VERSION or newer.
+libvirt_ge()
+{
+	version_ge "$LIBVIRT_VERSION" "$1"
+}
+
+# mdev_name UUID PARENT: libvirt's name of an mdev node device.
+mdev_name()
+{
+	local u=$1 p=$2
+
+	echo "mdev_${u//-/_}_${p//[:.]/_}"
+}
+
+# mdev_xml UUID PARENT TYPE [MAX_DMA_BYTES]: a node device (with its name,
+# which nodedev-update needs and the others ignore).
+mdev_xml()
+{
+	cat <<EOX
+<device>
+  <name>$(mdev_name "$1" "$2")</name>
+  <parent>$(nodedev_name "$2")</parent>
+  <capability type='mdev'>
+    <type id='$3'/>
+    <uuid>$1</uuid>
+EOX
+	[ -z "${4:-}" ] || echo "    <attr name='vendor/max_dma_bytes' value='$4'/>"
+	echo "  </capability>"
+	echo "</device>"
+}
+
+# info NAME: nodedev-info's Active, Persistent and Autostart, on one line.
+info()
+{
+	vsh nodedev-info "$1" | awk -F': *' '$1 == "Active" || $1 == "Persistent" || $1 == "Autostart" { printf "%s%s", sep, $2; sep = " " }'
+}
+
+# info_is NAME "ACTIVE PERSISTENT AUTOSTART": libvirt says so (it learns of
+# a change from mdevctl's files and udev, shortly after): waits up to 10 s.
+info_matches()
+{
+	[ "$(info "$1")" = "$2" ]
+}
+
+info_is()
+{
+	wait_for 10 info_matches "$1" "$2" ||
+		fail "$1: active, persistent, autostart: expected '$2', got '$(info "$1")'"
+}
+
+# not_listed_at_all NAME: libvirt lists no such mdev, active or not.
+not_listed_at_all()
+{
+	! vsh nodedev-list --cap mdev --all | grep -qx "$1"
+}
+
+# dumpxml_has NAME STRING: nodedev-dumpxml NAME has STRING.
+dumpxml_has()
+{
+	vsh nodedev-dumpxml "$1" | grep -qF -- "$2"
+}
+
+# defined_start UUID: the start mode of mdevctl's definition.
+defined_start()
+{
+	mdevctl list --defined | awk -v u="$1" '$1 == u { print $4 }'
+}
+
+# defined_attr UUID PARENT: max_dma_bytes in mdevctl's definition.
+defined_attr()
+{
+	python3 -c 'import json, sys
+for a in json.load(open(sys.argv[1]))["attrs"]:
+    print(a.get("vendor/max_dma_bytes", ""))' "$MDEVCTL_CONF/$2/$1"
 }
 
 # domain_xml UUID [QEMU ARGS...]: a domain with the instance and nothing to boot.
@@ -153,6 +266,25 @@ define_and_start()
 	holds "$QPID" "$GROUP" || fail "QEMU $QPID does not hold /dev/vfio/$GROUP"
 	grep -q "sysfsdev.*/sys/bus/mdev/devices/$1" "/proc/$QPID/cmdline" ||
 		fail "no sysfsdev= for $1 on QEMU's command line"
+	# QEMU has it on its PCI bus, with the function's IDs.
+	vsh qemu-monitor-command $DOM '{"execute": "query-pci"}' > /tmp/pci.json ||
+		fail "query-pci"
+	python3 - /tmp/pci.json "$(cat "/sys/bus/mdev/devices/$1/../vendor")" \
+		"$(cat "/sys/bus/mdev/devices/$1/../device")" <<'PY' || fail "the device is not on QEMU's PCI bus"
+import json, sys
+def devs(buses):
+    for b in buses:
+        for d in b["devices"]:
+            yield d
+            yield from devs([d["pci_bridge"]] if "pci_bridge" in d else [])
+for d in devs(json.load(open(sys.argv[1]))["return"]):
+    if d.get("qdev_id") == "hostdev0":
+        ids = (d["id"]["vendor"], d["id"]["device"])
+        want = (int(sys.argv[2], 16), int(sys.argv[3], 16))
+        print(f"QEMU: hostdev0 at {d['bus']}:{d['slot']}.{d['function']}, {ids[0]:04x}:{ids[1]:04x}")
+        sys.exit(ids != want)
+sys.exit(1)
+PY
 }
 
 test_nodedev_list_shows_the_parents()
@@ -213,11 +345,164 @@ EOX
 	grep -q "<iommuGroup number='$(iommu_group_of "/sys/bus/mdev/devices/$u")'/>" /tmp/mdev.xml ||
 		fail "IOMMU group not in the XML"
 	expect_eq available 0 "$(avail "$EDU1" $AUDITED)"
+	info_is "$name" "yes no no"
+	expect_rc "autostart of a transient device" 1 "cannot set autostart for transient device" \
+		vsh nodedev-autostart "$name"
 	vsh nodedev-destroy "$name" || fail "nodedev-destroy"
 	no_instance "$u"
 	wait_for 10 mdev_not_listed "^$name\$" ||
 		fail "$name still listed"
 	expect_eq available 1 "$(avail "$EDU1" $AUDITED)"
+}
+
+# A persistent instance through libvirt: mdevctl's definition, started,
+# autostart on and off, stopped (still defined), undefined.  Both stacks.
+test_nodedev_define_start_autostart_undefine()
+{
+	local u name
+
+	u=$(new_uuid)
+	name=$(mdev_name "$u" "$EDU1")
+	mdev_xml "$u" "$EDU1" $AUDITED 1500 > /tmp/nd.xml
+	vsh nodedev-define /tmp/nd.xml || fail "nodedev-define"
+	expect_eq "mdevctl list -d" "$u $EDU1 $AUDITED manual" "$(mdevctl list --defined | xargs)"
+	expect_eq "defined max_dma_bytes" 1500 "$(defined_attr "$u" "$EDU1")"
+	no_instance "$u"
+	info_is "$name" "no yes no"
+	vsh nodedev-list --cap mdev --inactive | grep -qx "$name" || fail "not listed as inactive"
+	vsh nodedev-list --cap mdev | grep -qx "$name" && fail "listed as active"
+	vsh nodedev-autostart "$name" || fail "nodedev-autostart"
+	expect_eq "mdevctl start mode" auto "$(defined_start "$u")"
+	info_is "$name" "no yes yes"
+	vsh nodedev-start "$name" || fail "nodedev-start"
+	has_instance "$u"
+	expect_eq max_dma_bytes 1500 "$(mdev_attr "$u" vendor/max_dma_bytes)"
+	info_is "$name" "yes yes yes"
+	vsh nodedev-autostart --disable "$name" || fail "nodedev-autostart --disable"
+	expect_eq "mdevctl start mode" manual "$(defined_start "$u")"
+	info_is "$name" "yes yes no"
+	vsh nodedev-destroy "$name" || fail "nodedev-destroy"
+	no_instance "$u"
+	info_is "$name" "no yes no"
+	vsh nodedev-undefine "$name" || fail "nodedev-undefine"
+	expect_eq "mdevctl list -d" "" "$(defined_uuids)"
+	wait_for 10 not_listed_at_all "$name" || fail "$name still listed"
+}
+
+# An autostart instance defined through libvirt starts when its parent
+# registers again (mdevctl's udev rule does it); libvirt sees it running.
+# Undefined while it runs, it keeps running, transient.
+test_nodedev_autostarted_mdev_returns_when_parent_registers()
+{
+	local u name
+
+	u=$(new_uuid)
+	name=$(mdev_name "$u" "$EDU2")
+	mdev_xml "$u" "$EDU2" $AUDITED 800 > /tmp/nd.xml
+	vsh nodedev-define /tmp/nd.xml || fail "nodedev-define"
+	vsh nodedev-autostart "$name" || fail "nodedev-autostart"
+	info_is "$name" "no yes yes"
+	pci_unbind "$EDU2"
+	udevadm settle
+	pt_bind "$EDU2" || fail "rebind $EDU2"
+	wait_for 20 test -e "/sys/bus/mdev/devices/$u" || fail "not autostarted"
+	udevadm settle
+	expect_eq max_dma_bytes 800 "$(mdev_attr "$u" vendor/max_dma_bytes)"
+	info_is "$name" "yes yes yes"
+	vsh nodedev-undefine "$name" || fail "nodedev-undefine"
+	has_instance "$u"
+	expect_eq "mdevctl list -d" "" "$(defined_uuids)"
+	info_is "$name" "yes no no"
+	vsh nodedev-destroy "$name" || fail "nodedev-destroy"
+	no_instance "$u"
+}
+
+# nodedev-define of a UUID that is defined already: libvirt 10.1 and later
+# update the definition through "mdevctl modify --jsonfile" (mdevctl 1.3.0
+# and later), and as the XML has no autostart, the update turns autostart
+# off; 9.0 runs "mdevctl define", which refuses.
+test_nodedev_redefine()
+{
+	local u name
+
+	u=$(new_uuid)
+	name=$(mdev_name "$u" "$EDU1")
+	mdev_xml "$u" "$EDU1" $AUDITED 1500 > /tmp/nd.xml
+	vsh nodedev-define /tmp/nd.xml || fail "nodedev-define"
+	vsh nodedev-autostart "$name" || fail "nodedev-autostart"
+	cp "$MDEVCTL_CONF/$EDU1/$u" /tmp/conf
+	mdev_xml "$u" "$EDU1" $AUDITED 1000 > /tmp/nd.xml
+	if libvirt_ge 10.1.0 && mdevctl_ge 1.3.0; then
+		vsh nodedev-define /tmp/nd.xml || fail "second nodedev-define"
+		expect_eq "defined max_dma_bytes" 1000 "$(defined_attr "$u" "$EDU1")"
+		expect_eq "mdevctl start mode" manual "$(defined_start "$u")"
+		info_is "$name" "no yes no"
+	else
+		expect_rc "second nodedev-define" 1 \
+			"Cowardly refusing to overwrite existing config for $EDU1/$u" \
+			vsh nodedev-define /tmp/nd.xml
+		cmp -s /tmp/conf "$MDEVCTL_CONF/$EDU1/$u" || fail "definition changed"
+		info_is "$name" "no yes yes"
+	fi
+	no_instance "$u"
+	vsh nodedev-undefine "$name" || fail "nodedev-undefine"
+}
+
+# nodedev-update (libvirt 10.1, with mdevctl 1.3.0 or later): --config
+# changes the definition of a running instance and not the instance; a
+# live update needs a versioned mdevctl callout, which mdev_pt has not.
+test_nodedev_update()
+{
+	local u name
+
+	libvirt_ge 10.1.0 || skip "libvirt $LIBVIRT_VERSION has no nodedev-update (10.1)"
+	mdevctl_ge 1.3.0 || skip "nodedev-update needs mdevctl 1.3.0, this is $MDEVCTL_VERSION"
+	u=$(new_uuid)
+	name=$(mdev_name "$u" "$EDU1")
+	mdev_xml "$u" "$EDU1" $AUDITED 1500 > /tmp/nd.xml
+	vsh nodedev-define /tmp/nd.xml || fail "nodedev-define"
+	vsh nodedev-start "$name" || fail "nodedev-start"
+	mdev_xml "$u" "$EDU1" $AUDITED 1000 > /tmp/nd.xml
+	vsh nodedev-update "$name" /tmp/nd.xml --config || fail "nodedev-update --config"
+	expect_eq "defined max_dma_bytes" 1000 "$(defined_attr "$u" "$EDU1")"
+	expect_eq "live max_dma_bytes" 1500 "$(mdev_attr "$u" vendor/max_dma_bytes)"
+	vsh nodedev-dumpxml --inactive "$name" | grep -q "<attr name='vendor/max_dma_bytes' value='1000'/>" ||
+		fail "dumpxml --inactive: $(vsh nodedev-dumpxml --inactive "$name")"
+	mdev_xml "$u" "$EDU1" $AUDITED 2000 > /tmp/nd.xml
+	expect_rc "nodedev-update --live" 1 "Live modification is not supported for this device type" \
+		vsh nodedev-update "$name" /tmp/nd.xml --live
+	expect_eq "live max_dma_bytes" 1500 "$(mdev_attr "$u" vendor/max_dma_bytes)"
+	expect_eq "defined max_dma_bytes" 1000 "$(defined_attr "$u" "$EDU1")"
+	vsh nodedev-destroy "$name" || fail "nodedev-destroy"
+	vsh nodedev-undefine "$name" || fail "nodedev-undefine"
+}
+
+# The attributes libvirt shows for a running persistent instance: 9.0 +
+# mdevctl 1.2.0 those of the definition; 11.3 + mdevctl 1.4.0 those mdevctl
+# lists for running devices, which 1.4.0 asks the callouts for: none
+# without one, the live ones with tools/mdevctl-profiles' callout.
+test_nodedev_dumpxml_attrs_of_a_running_defined_mdev()
+{
+	local u v name
+
+	u=$(new_uuid)
+	v=$(new_uuid)
+	name=$(mdev_name "$u" "$EDU1")
+	printf '{"mdev_type": "%s", "start": "manual", "attrs": [{"vendor/max_dma_bytes": "700"}]}' \
+		$AUDITED > /tmp/a.json
+	mdevctl define -u "$u" -p "$EDU1" --jsonfile /tmp/a.json || fail "define"
+	mdevctl start -u "$u" || fail "start"
+	info_is "$name" "yes yes no"
+	if libvirt_ge 11.3.0 && mdevctl_ge 1.4.0; then
+		vsh nodedev-dumpxml "$name" | grep -q "<attr " &&
+			fail "attributes without a callout: $(vsh nodedev-dumpxml "$name")"
+		"$PROFILES/mdev-pt-callout" install > /dev/null || fail "install the callout"
+	fi
+	# With the callout (11.3) or without (9.0): the value.  libvirt lists
+	# again when the next definition comes.
+	mdevctl define -u "$v" -p "$EDU2" -t $EDU_PT || fail "define $v"
+	wait_for 10 dumpxml_has "$name" "<attr name='vendor/max_dma_bytes' value='700'/>" ||
+		fail "no attribute: $(vsh nodedev-dumpxml "$name")"
 }
 
 # Domain stopped first, then the instance.
@@ -241,6 +526,55 @@ test_domain_runs_with_the_instance()
 	mdevctl stop -u "$u" || fail "mdevctl stop"
 	no_instance "$u"
 	expect_eq available 1 "$(avail "$EDU2" $EDU_PT)"
+}
+
+# nodedev-destroy of an instance a running domain uses is refused (libvirt
+# finds its group busy: QEMU holds it) and changes nothing; after the
+# domain, it goes.
+test_nodedev_destroy_refused_while_domain_runs()
+{
+	local u name
+
+	u=$(new_uuid)
+	name=$(mdev_name "$u" "$EDU2")
+	mdev_xml "$u" "$EDU2" $EDU_PT > /tmp/nd.xml
+	vsh nodedev-create /tmp/nd.xml || fail "nodedev-create"
+	define_and_start "$u"
+	expect_rc "nodedev-destroy under the domain" 1 "Unable to destroy '$name': device in use" \
+		vsh nodedev-destroy "$name"
+	has_instance "$u"
+	expect_eq domstate running "$(vsh domstate $DOM | xargs)"
+	holds "$QPID" "$GROUP" || fail "QEMU let go of the group"
+	info_is "$name" "yes no no"
+	vsh destroy $DOM > /dev/null || fail "destroy"
+	wait_for 10 gone "$QPID" || fail "QEMU $QPID still there"
+	vsh nodedev-destroy "$name" || fail "nodedev-destroy after the domain"
+	no_instance "$u"
+	wait_for 10 mdev_not_listed "^$name\$" || fail "$name still listed"
+	expect_eq available 1 "$(avail "$EDU2" $EDU_PT)"
+}
+
+# A domain with an instance of a type without migration cannot be saved
+# (libvirt asks QEMU, whose migration blocker names the reason; QEMU 10
+# names the device too); the domain keeps running.
+test_domain_save_refused()
+{
+	local u want
+
+	u=$(new_uuid)
+	mdevctl start -u "$u" -p "$EDU2" -t $EDU_PT || fail "mdevctl start"
+	define_and_start "$u"
+	if version_ge "$QEMU_VERSION" 10.0; then
+		want="cannot migrate domain: $u: VFIO migration is not supported in kernel"
+	else
+		want="cannot migrate domain: VFIO device doesn't support migration"
+	fi
+	rm -f /tmp/dom.save
+	expect_rc "save" 1 "$want" vsh save $DOM /tmp/dom.save
+	expect_eq domstate running "$(vsh domstate $DOM | xargs)"
+	holds "$QPID" "$GROUP" || fail "QEMU let go of the group"
+	[ ! -s /tmp/dom.save ] || fail "a save file was written"
+	vsh destroy $DOM > /dev/null || fail "destroy"
 }
 
 # The instance removed under the running domain: the kernel sends the
@@ -321,4 +655,4 @@ test_sriov_disable_under_defined_instances()
 	pci_unbind "$vf2"
 }
 
-run_tests "$@"
+run_mgmt_tests "$@"
