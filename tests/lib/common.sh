@@ -186,9 +186,16 @@ dmesg_problems()
 	vm_kernel_trouble
 }
 
+# skip REASON: end the test as skipped, run_tests puts REASON on its line.
+skip()
+{
+	echo "SKIP: $*"
+	exit 4
+}
+
 run_tests()
 {
-	local t n=0 failed=0 name out rc
+	local t n=0 failed=0 name out rc why
 
 	# In the order the test file defines them.
 	for t in $(sed -n 's/^\(test_[a-z0-9_]*\)()$/\1/p' "$0"); do
@@ -205,7 +212,10 @@ run_tests()
 		if [ $rc -eq 0 ]; then
 			echo "ok $n $name"
 		elif [ $rc -eq 4 ]; then
-			echo "ok $n $name # SKIP"
+			# The reason: skip's "SKIP: ..." line, else the last line.
+			why=$(printf '%s\n' "$out" | sed -n 's/^\(# \)\{0,1\}SKIP: //p' | tail -n 1)
+			[ -n "$why" ] || why=$(printf '%s\n' "$out" | sed -n '$s/^# //p')
+			echo "ok $n $name # SKIP${why:+ $why}"
 		else
 			echo "not ok $n $name"
 			dmesg | tail -n 20 | sed 's/^/# dmesg: /'

@@ -36,26 +36,6 @@ else
 	CALLOUTS=$ETC_CALLOUTS
 fi
 
-# skip REASON: end the test as skipped ("ok N name # SKIP REASON": see
-# run_mgmt_tests).
-skip()
-{
-	echo "SKIP: $*"
-	exit 4
-}
-
-# run_mgmt_tests ARGS: run_tests, with each skipped test's reason (the
-# "# SKIP: REASON" line skip printed) on its TAP line.
-run_mgmt_tests()
-{
-	run_tests "$@" | awk '
-		/^# SKIP: / { reason = substr($0, 9) }
-		/^ok [0-9]+ .* # SKIP$/ { if (reason != "") $0 = $0 " " reason }
-		/^(not )?ok / { reason = "" }
-		{ print; fflush() }'
-	return "${PIPESTATUS[0]}"
-}
-
 # udevd_start: run systemd-udevd (mdevctl's autostart rule and libvirt's
 # hot-plug events need it), once per test file.  It is the udevd of the
 # root under test (with --stack deb13, Debian 13's), so Debian 13's rules

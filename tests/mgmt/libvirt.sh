@@ -655,4 +655,4 @@ test_sriov_disable_under_defined_instances()
 	pci_unbind "$vf2"
 }
 
-run_mgmt_tests "$@"
+run_tests "$@"

@@ -696,4 +696,4 @@ test_bad_create_refused_errno_and_log()
 	dmesg_has "$u: .*already serves instance $v"
 }
 
-run_mgmt_tests "$@"
+run_tests "$@"

@@ -309,4 +309,4 @@ test_profile_refuses_conflicts_and_bad_profiles()
 	expect_eq "defined" "" "$(defined_uuids)"
 }
 
-run_mgmt_tests "$@"
+run_tests "$@"

@@ -84,7 +84,7 @@ test_pre_copy()
 
 	# PRE_COPY came with 6.2.
 	v=$(uname -r | awk -F. '{ print $1 * 100 + $2 }')
-	[ "$v" -ge 602 ] || exit 4
+	[ "$v" -ge 602 ] || skip "no PRE_COPY before 6.2 ($(uname -r))"
 	gone_test pre_copy
 }
 
