@@ -67,16 +67,12 @@
 set -u
 
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/lib.sh"
 
-QEMU=${QEMU:-/usr/bin/qemu-system-x86_64}
-QMP_TIMEOUT=${MDEVPT_QMP_TIMEOUT:-60}
-QMP=$TOP/tests/lib/qmp.py
-QTEST=$TOP/tests/migration/qtest.py
 PROXY=$TOP/tests/qemu/mig_proxy.py
 EDU_MIG=mdev_pt-edu-migratable
 MOCK_MIG=mdev_pt-mock-migratable
 MOCK_OTHER=mdev_pt-mock-no-p2p
-SLOT=4			# bus 0, device 4: the same on both sides
 MOCK_SIZE=$((4 << 20))	# the mock source's state, 4 chunks of 1 MiB
 POKE_PAGES=2		# pages poked during pre-copy
 
@@ -91,7 +87,6 @@ check() {
 	shift
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
-diag() { echo "# $*"; }
 
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 [ -x "$QEMU" ] || { echo "1..0 # SKIP no $QEMU"; exit 0; }
@@ -100,18 +95,10 @@ diag() { echo "# $*"; }
 # --- what the stack offers -----------------------------------------------------
 QV=$(qemu_version)
 KV=$(uname -r | awk -F. '{ print $1 * 100 + $2 }')
+qemu_mig_property	# the blocker of enable-migration=auto is checked below
 if version_ge "$QV" 8.1; then
-	# 8.1 made VFIO migration non-experimental: x-enable-migration is
-	# gone, enable-migration=auto is the default.  mdev-pt does no device
-	# dirty tracking yet (a later issue adds it) and the legacy type1
-	# container has no IOMMU dirty tracking, so auto adds the blocker
-	# "VFIO device doesn't support device and IOMMU dirty tracking"
-	# (checked below); =on migrates anyway, with type1 reporting every
-	# page dirty, which needs the raised downtime limit of mig_params.
-	MIG_ON=enable-migration=on
 	V2=1
 else
-	MIG_ON=x-enable-migration=on
 	V2=
 fi
 version_ge "$QV" 8.2 && FILE_URI=1 || FILE_URI=
@@ -138,28 +125,7 @@ MOCK_DST=
 MOCK_BAD=
 PLAIN=
 PROXY_PID=
-declare -A PID=() EVPID=()
 DMESG_START=$(dmesg | wc -l)
-
-alive() { [ -n "$1" ] && kill -0 "$1" 2> /dev/null; }
-
-# qemu_kill NAME: end that QEMU and its event listener (by PID).
-qemu_kill()
-{
-	local p=${PID[$1]:-} e=${EVPID[$1]:-}
-
-	if alive "$p"; then
-		kill "$p" 2> /dev/null
-		wait_for 10 eval '! alive "$p"' || kill -9 "$p" 2> /dev/null
-	fi
-	[ -n "$p" ] && wait "$p" 2> /dev/null
-	if alive "$e"; then
-		kill "$e" 2> /dev/null
-	fi
-	[ -n "$e" ] && wait "$e" 2> /dev/null
-	PID[$1]=
-	EVPID[$1]=
-}
 
 proxy_kill()
 {
@@ -241,67 +207,6 @@ dev()
 	echo "sysfsdev=/sys/bus/mdev/devices/$1${props:+,$props}${EVENTS:+,$EVENTS}"
 }
 
-# qemu_start NAME DEVICE ARGS...: QEMU on one vfio-pci DEVICE (options
-# after "vfio-pci,") with a QMP monitor for commands, a second one whose
-# events go to NAME.events, qtest and the firmware's debug console.
-# Fails if QEMU is gone once its event monitor answers.
-qemu_start()
-{
-	local name=$1 devopts=$2
-
-	shift 2
-	rm -f "$WORK/$name".{qmp,ev,qt,log,bios.log,events}
-	"$QEMU" -M q35 -accel tcg -m 64 -nodefaults -display none \
-		-qmp "unix:$WORK/$name.qmp,server=on,wait=off" \
-		-qmp "unix:$WORK/$name.ev,server=on,wait=off" \
-		-qtest "unix:$WORK/$name.qt,server=on,wait=off" -qtest-log /dev/null \
-		-chardev "file,id=dbg,path=$WORK/$name.bios.log" \
-		-device isa-debugcon,iobase=0x402,chardev=dbg \
-		-device "vfio-pci,$devopts,bus=pcie.0,addr=$SLOT.0,id=dev0" \
-		"$@" < /dev/null > "$WORK/$name.log" 2>&1 &
-	PID[$name]=$!
-	diag "$name: QEMU pid ${PID[$name]} $devopts $*"
-	"$QMP" --events "$WORK/$name.ev" > "$WORK/$name.events" 2> /dev/null &
-	EVPID[$name]=$!
-	wait_for "$QMP_TIMEOUT" eval "[ -s '$WORK/$name.events' ] || ! alive ${PID[$name]}"
-	alive "${PID[$name]}" && [ -s "$WORK/$name.events" ]
-}
-
-qmp() { "$QMP" "$WORK/$1.qmp" "${@:2}"; }
-qt() { "$QTEST" "$WORK/$1.qt" "${@:2}"; }
-
-# mq NAME EXPR: a Python expression on NAME's query-migrate answer, m.
-mq()
-{
-	qmp "$1" query-migrate |
-		python3 -c 'import json, sys; m = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
-}
-
-mig_status() { mq "$1" 'm.get("status", "none")'; }
-vfio_sent() { mq "$1" 'm.get("vfio", {}).get("transferred", -1)'; }
-
-run_status()
-{
-	qmp "$1" query-status | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])'
-}
-
-# mig_wait NAME SECONDS: until NAME's migration ends; prints the status.
-mig_wait()
-{
-	local n=$1
-
-	wait_for "$2" eval '[[ "$(mig_status "$n")" =~ ^(completed|failed|cancelled)$ ]]'
-	mig_status "$n"
-}
-
-# mig_summary NAME: the numbers of NAME's last migration, one line.
-# ram.transferred is the whole stream on QEMU 10 (VFIO data included),
-# RAM pages only on 7.2.
-mig_summary()
-{
-	mq "$1" '", ".join("%s %s" % kv for kv in [("status", m.get("status")), ("total ms", m.get("total-time")), ("downtime ms", m.get("downtime")), ("setup ms", m.get("setup-time")), ("ram.transferred", m.get("ram", {}).get("transferred")), ("vfio.transferred", m.get("vfio", {}).get("transferred")), ("error", m.get("error-desc"))] if kv[1] is not None)'
-}
-
 # precopy_sent BYTES: the source mock-src is still active and QEMU counts
 # at least BYTES read from the device.
 precopy_sent()
@@ -311,17 +216,6 @@ precopy_sent()
 
 NO_VFIO_STATS="QEMU $QV's query-migrate has no vfio section"
 
-# mig_params NAME: what a source needs to converge at all.
-mig_params()
-{
-	# mdev-pt has no device dirty tracking yet (a later issue adds it):
-	# with enable-migration=on QEMU 10 falls back to type1's dirty
-	# bitmap, and type1 reports every page of a real IOMMU group dirty
-	# on every sync, so RAM converges only under a long downtime limit
-	# (600 s; the unit is ms, at most 2000000) at a high bandwidth.
-	qmp "$1" '{"execute": "migrate-set-parameters", "arguments": {"downtime-limit": 600000, "max-bandwidth": 10737418240}}' > /dev/null
-}
-
 # mig_caps NAME: on QEMU >= 8.1 with pre-copy, switchover-ack (and the
 # return path it needs) on both sides: the source completes only after the
 # destination acknowledged the device's initial pre-copy data, so that
@@ -330,14 +224,6 @@ mig_caps()
 {
 	[ -n "$PRECOPY" ] || return 0
 	qmp "$1" '{"execute": "migrate-set-capabilities", "arguments": {"capabilities": [{"capability": "return-path", "state": true}, {"capability": "switchover-ack", "state": true}]}}' > /dev/null
-}
-
-migrate() { qmp "$1" "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"$2\"}}" > /dev/null; }
-
-# incoming NAME URI: a destination started with "-incoming defer" listens.
-incoming()
-{
-	qmp "$1" "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"$2\"}}" > /dev/null
 }
 
 # The device states of NAME's VFIO_MIGRATION events, in order, one line.
@@ -350,31 +236,6 @@ for line in open(sys.argv[1]):
     if e.get("event") == "VFIO_MIGRATION":
         print(e["data"]["device-state"], end=" ")
 print()' "$WORK/$1.events"
-}
-
-qemu_quit()
-{
-	local p=${PID[$1]} rc
-
-	qmp "$1" quit > /dev/null
-	wait_for "$QMP_TIMEOUT" eval '! alive "$p"' || return 1
-	wait "$p"
-	rc=$?
-	diag "$1: QEMU exited with $rc"
-	qemu_kill "$1"
-	return $rc
-}
-
-# qemu_exited NAME SECONDS: wait until NAME exits; RC is its exit status
-# ("running" if it did not).  Not in a subshell: QEMU is this shell's child.
-qemu_exited()
-{
-	local p=${PID[$1]}
-
-	RC=running
-	wait_for "$2" eval '! alive "$p"' || return 1
-	wait "$p"
-	RC=$?
 }
 
 # Nobody holds the instance: its group opens.
@@ -395,36 +256,6 @@ hit() { grep -qF -- "$2" "$WORK/$1"; }
 SEED=$(( (RANDOM << 8 | RANDOM) & 0xffffff ))
 LIVE=$(( 0x11000000 | SEED ))
 FACT=$(( 5 + SEED % 6 ))
-REGS="0x04 0x08 0x20 0x24 0x80 0x88 0x90 0x98"
-
-# BAR0 of the device as the guest's config space says.
-bar0()
-{
-	qt "$1" "outl 0xcf8 $(printf '0x%x' $((0x80000000 | SLOT << 11 | 0x10)))" \
-		"inl 0xcfc"
-}
-
-# The eight registers the contract migrates, one line.
-read_regs()
-{
-	local r args=()
-
-	for r in $REGS; do
-		args+=("readl $(printf '0x%x' $((BAR + r)))")
-	done
-	qt "$1" "${args[@]}" | xargs
-}
-
-W() { printf 'writel 0x%x 0x%x' $((BAR + $1)) "$2"; }
-
-# factorial NAME N: NAME's device computes N!; prints it.
-factorial()
-{
-	qt "$1" "$(W 0x08 "$2")" "wait_clear $(printf '0x%x' $((BAR + 0x20))) 0x1" \
-		"readl $(printf '0x%x' $((BAR + 0x08)))"
-}
-
-fact() { local f=1 i; for ((i = 2; i <= $1; i++)); do f=$((f * i)); done; printf '0x%x' $f; }
 
 # dst_checks NAME WANT_REGS N: a destination that loaded edu registers:
 # it runs, BAR0 is where the source had it, the registers are WANT_REGS,
