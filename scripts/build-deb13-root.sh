@@ -48,14 +48,8 @@ PACKAGES="
 	kmod procps iproute2 python3 socat uuid-runtime strace bc nvme-cli
 "
 
-cache_root() {
-	local d=${MDEVPT_CACHE:-/var/cache/mdev-pt}
-
-	if [ -z "${MDEVPT_CACHE:-}" ] && ! { mkdir -p "$d" && [ -w "$d" ]; } 2>/dev/null; then
-		d=${XDG_CACHE_HOME:-$HOME/.cache}/mdev-pt
-	fi
-	echo "$d"
-}
+# shellcheck source=scripts/cache.sh
+. "$TOP/scripts/cache.sh"
 CACHE="$(cache_root)/deb13-root"
 
 die() {

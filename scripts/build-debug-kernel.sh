@@ -38,14 +38,8 @@ FRAGMENT="$TOP/tests/vm/debug-kernel.config"
 LINUX_SOURCE=${LINUX_SOURCE:-/usr/src/linux-source-6.12.tar.xz}
 # Bump when the build steps below change what ends up in the cache.
 RECIPE="mdev-pt debug kernel v2: allnoconfig+fragment, bzImage vmlinux modules"
-cache_root() {
-	local d=${MDEVPT_CACHE:-/var/cache/mdev-pt}
-
-	if [ -z "${MDEVPT_CACHE:-}" ] && ! { mkdir -p "$d" && [ -w "$d" ]; } 2>/dev/null; then
-		d=${XDG_CACHE_HOME:-$HOME/.cache}/mdev-pt
-	fi
-	echo "$d"
-}
+# shellcheck source=scripts/cache.sh
+. "$TOP/scripts/cache.sh"
 CACHE="$(cache_root)/debug-kernel"
 JOBS=${JOBS:-$(nproc)}
 
