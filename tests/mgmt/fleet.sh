@@ -659,6 +659,7 @@ PY
 		"$trait_mock" "$trait_edu" <<'PY' || fail "export nova-provider"
 import sys
 text, rp_mock, rp_edu, tmock, tedu = sys.argv[1:]
+text += "\n"
 want = {rp_mock: [tmock], rp_edu: [tedu]}
 try:
     import yaml
@@ -736,6 +737,26 @@ PY
 		"$TOOL" export nova /tmp/fleet.json
 	printf '%s\n' "$OUT" | grep -q enabled_mdev_types && fail "output despite the error"
 	return 0
+}
+
+# The shipped examples are usable as they are (their serial is not this
+# host's: notes, no error).
+test_examples_are_usable()
+{
+	local out
+
+	start 4
+	out=$("$TOOL" plan "$PROFILES/examples/fleet-profile.json" 2>&1) || fail "plan: $out"
+	echo "$out"
+	printf '%s\n' "$out" | grep -q "no PF here matches 'nvme:S4EWNX0R123456#0-3,7'" ||
+		fail "no note for the example serial"
+	expect_eq "devices" 1 "$(printf '%s\n' "$out" | grep -c '^  + ')"
+	sed "s|/etc/mdev-pt/fleet-profile.json|$PROFILES/examples/fleet-profile.json|" \
+		"$PROFILES/examples/mdev-pt.conf" > "$CONF/example.conf"
+	unmark_all
+	out=$("$TOOL" --conf-dir "$CONF" autobind) || fail "autobind: $out"
+	echo "$out"
+	expect_eq "marks" "$PF" "$(xargs < "$DRV/vf_autobind")"
 }
 
 run_tests "$@"
