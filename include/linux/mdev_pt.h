@@ -21,7 +21,9 @@
  * programming interface, which would make the name too long for
  * request_module()).  A plugin declares one MODULE_ALIAS_MDEV_PT() or
  * MODULE_ALIAS() per entry of its id_table, with '*' for what the entry
- * does not match on.
+ * does not match on.  The request runs in the background, shared by the
+ * binds of functions with the same IDs; the bind registers the function
+ * at once with the plugins loaded by then.
  *
  * Types are fixed when a function registers as mdev parent.  A plugin that
  * registers after a function was bound makes that function register again

@@ -91,11 +91,41 @@ core_unload()
 	wait_for 8 eval '[ ! -e /sys/bus/pci/drivers/mdev_pt ] && [ ! -e /sys/bus/mdev/drivers/mdev_pt ]'
 }
 
-# pt_bind BDF: bind BDF to mdev_pt, loading the module.
+# pt_autoload BDF: the plugin autoload of a function bound to mdev_pt:
+# "off", "pending" or "done" (empty if unbound).
+pt_autoload()
+{
+	local s
+
+	read -r s 2> /dev/null < "/sys/bus/pci/devices/$1/mdev_pt_autoload" &&
+		echo "$s"
+}
+
+# pt_settle BDF...: wait (up to 60 s in all) until the plugin request of
+# each function bound to mdev_pt finished and the plugins it loaded are
+# attached (binding only queues that request).  Builtins only: a few
+# hundred functions are checked in a moment.
+pt_settle()
+{
+	local b s deadline=$((SECONDS + 60))
+
+	for b in "$@"; do
+		while read -r s 2> /dev/null < "/sys/bus/pci/devices/$b/mdev_pt_autoload" &&
+		      [ "$s" = pending ]; do
+			[ "$SECONDS" -lt "$deadline" ] ||
+				{ echo "plugin autoload of $b still pending"; return 1; }
+			sleep 0.1
+		done
+	done
+}
+
+# pt_bind BDF: bind BDF to mdev_pt, loading the module, and wait for its
+# plugins (pci_bind BDF mdev_pt does not wait).
 pt_bind()
 {
 	modprobe mdev_pt || return 1
-	pci_bind "$1" mdev_pt
+	pci_bind "$1" mdev_pt || return 1
+	pt_settle "$1"
 }
 
 type_dir()

@@ -45,13 +45,21 @@ pf_to()
 		wait_for 30 has_ctrl || fail "$PF has no live nvme controller"
 	else
 		echo > "$PFDIR/reset_method"
+		pt_settle "$PF" || fail "plugin autoload of $PF"
 	fi
 }
 
-# set_numvfs N: through the PF's current driver.
+# set_numvfs N: through the PF's current driver; VFs that bind to mdev_pt
+# get their plugins' types before it returns.
 set_numvfs()
 {
+	local v
+
 	expect_write "$PFDIR/sriov_numvfs" "$1" OK
+	for v in $(vfs); do
+		[ "$(pci_driver "$v")" = mdev_pt ] || continue
+		pt_settle "$v" || fail "plugin autoload of $v"
+	done
 }
 
 vfs()

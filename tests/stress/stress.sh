@@ -98,6 +98,7 @@ check_functions()
 		if [ "$(pci_driver "$f")" != mdev_pt ]; then
 			expect_write /sys/bus/pci/drivers/mdev_pt/bind "$f" OK
 		fi
+		pt_settle "$f" || fail "plugin autoload of $f"
 		[ -n "$(types_of "$f")" ] || fail "$f has no types"
 		for type in $(types_of "$f"); do
 			avail=$(cat "$(type_dir "$f" "$type")/available_instances")

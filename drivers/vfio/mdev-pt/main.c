@@ -11,37 +11,10 @@
  */
 
 #include <linux/iommu.h>
-#include <linux/kmod.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 
 #include "mdev_pt_priv.h"
-
-static bool autoload_plugins = true;
-module_param(autoload_plugins, bool, 0644);
-MODULE_PARM_DESC(autoload_plugins,
-		 "Load the plugin modules matching a function when it binds (default: on). Turn it off when the plugins are loaded ahead of binding, to save running modprobe for every function.");
-
-/*
- * Load the plugins that declared an alias matching the function's IDs.  The
- * alias is a "pci:" modalias without the programming interface, which would
- * not fit in a module name (MODULE_NAME_LEN) behind the "mdev_pt:" prefix.
- * A plugin loaded later attaches to the bound functions all the same.
- */
-static void mdev_pt_request_plugins(struct pci_dev *pdev)
-{
-	int ret;
-
-	if (!autoload_plugins)
-		return;
-
-	ret = request_module("mdev_pt:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02X",
-			     pdev->vendor, pdev->device,
-			     pdev->subsystem_vendor, pdev->subsystem_device,
-			     (u8)(pdev->class >> 16), (u8)(pdev->class >> 8));
-	if (ret)
-		pci_dbg(pdev, "no plugin module loaded: %d\n", ret);
-}
 
 static int mdev_pt_pci_probe(struct pci_dev *pdev,
 			     const struct pci_device_id *id)
@@ -86,13 +59,9 @@ static int mdev_pt_pci_probe(struct pci_dev *pdev,
 	}
 
 	/*
-	 * Plugins for the function load first, so that the parent registers
-	 * with all their types.  A plugin's module init runs while this
-	 * thread waits holding the device lock: plugin registration must not
-	 * take it.
+	 * Registers the parent with the plugins loaded by now; those the
+	 * plugin request loads attach later, from a work item.
 	 */
-	mdev_pt_request_plugins(pdev);
-
 	ret = mdev_pt_function_add(fn);
 	if (ret)
 		goto out_unregister_vdev;
@@ -158,6 +127,7 @@ static struct pci_driver mdev_pt_pci_driver = {
 	.sriov_configure	= mdev_pt_sriov_configure,
 	.err_handler		= &mdev_pt_pci_err_handlers,
 	.groups			= mdev_pt_driver_groups,
+	.dev_groups		= mdev_pt_dev_groups,
 	.driver_managed_dma	= true,
 };
 
@@ -177,6 +147,7 @@ static int __init mdev_pt_init(void)
 	ret = pci_register_driver(&mdev_pt_pci_driver);
 	if (ret) {
 		/* Functions bound meanwhile may have left types behind. */
+		mdev_pt_autoload_exit();
 		mdev_pt_wait_for_types();
 		mdev_pt_wait_for_vdevs();
 		goto out_sriov_exit;
@@ -194,6 +165,8 @@ out_unregister_mdev_driver:
 static void __exit mdev_pt_exit(void)
 {
 	pci_unregister_driver(&mdev_pt_pci_driver);
+	/* No function is bound: plugin requests may still run. */
+	mdev_pt_autoload_exit();
 	/*
 	 * The mdev core may still hold the types of unbound functions, and
 	 * vfio core their vfio devices; their releases run our code and read

@@ -30,6 +30,22 @@ struct mdev_pt_attach {
 };
 
 struct mdev_pt_parent;
+struct mdev_pt_autoload;
+
+/**
+ * enum mdev_pt_autoload_state - the plugin autoload of a bound function
+ * @MDEV_PT_AUTOLOAD_OFF: autoload_plugins was off at bind: nothing requested
+ * @MDEV_PT_AUTOLOAD_REQUESTED: waiting for a request of the function's alias
+ * @MDEV_PT_AUTOLOAD_ATTACHING: the request finished; the function's rereg
+ *	work attaches what it loaded
+ * @MDEV_PT_AUTOLOAD_DONE: the plugins the request loaded are attached
+ */
+enum mdev_pt_autoload_state {
+	MDEV_PT_AUTOLOAD_OFF,
+	MDEV_PT_AUTOLOAD_REQUESTED,
+	MDEV_PT_AUTOLOAD_ATTACHING,
+	MDEV_PT_AUTOLOAD_DONE,
+};
 
 /**
  * struct mdev_pt_mtype - one registered mdev type of a function
@@ -169,6 +185,12 @@ struct mdev_pt_instance {
  * @plugins: attached plugins, &struct mdev_pt_attach; changed under both
  *	@parent_lock and mdev_pt_lock, read under either
  * @rereg_work: attaches late plugins and registers the parent again
+ * @autoload: the plugin requests for the function's IDs (autoload.c), NULL
+ *	if autoload_plugins was off at bind
+ * @autoload_node: entry in the waiters of @autoload while @autoload_state
+ *	is MDEV_PT_AUTOLOAD_REQUESTED
+ * @autoload_need: number of the request of @autoload the function waits for
+ * @autoload_state: where the autoload stands, shown in sysfs
  * @lease_lock: protects the lease fields below
  * @instance: the instance holding the lease, NULL when idle.  Written
  *	under @lease_lock; never changes while the vfio device is open
@@ -206,6 +228,11 @@ struct mdev_pt_function {
 	bool dead;			/* protected by parent_lock */
 	struct list_head plugins;
 	struct work_struct rereg_work;
+	struct mdev_pt_autoload *autoload;
+	/* protected by mdev_pt_autoload_lock (autoload.c): */
+	struct list_head autoload_node;
+	unsigned long autoload_need;
+	enum mdev_pt_autoload_state autoload_state;
 
 	struct mutex lease_lock;	/* protects the lease fields */
 	struct mdev_pt_instance *instance;	/* protected by lease_lock */
@@ -282,6 +309,7 @@ static inline bool mdev_pt_inst_detached(struct mdev_pt_instance *inst)
 
 extern const struct vfio_device_ops mdev_pt_vfio_ops;
 extern const struct attribute_group *mdev_pt_driver_groups[];
+extern const struct attribute_group *mdev_pt_dev_groups[];
 extern struct mdev_driver mdev_pt_mdev_driver;
 
 /* vfio.c */
@@ -308,6 +336,14 @@ void mdev_pt_cdev_unlink(struct mdev_pt_instance *inst);
 int mdev_pt_register_parent(struct mdev_pt_function *fn);
 void mdev_pt_unregister_parent(struct mdev_pt_function *fn);
 void mdev_pt_wait_for_types(void);
+
+/* autoload.c */
+int mdev_pt_autoload_prepare(struct mdev_pt_function *fn);
+void mdev_pt_autoload_start(struct mdev_pt_function *fn);
+void mdev_pt_autoload_stop(struct mdev_pt_function *fn);
+bool mdev_pt_autoload_attaching(struct mdev_pt_function *fn);
+void mdev_pt_autoload_done(struct mdev_pt_function *fn);
+void mdev_pt_autoload_exit(void);
 
 /* plugin.c */
 int mdev_pt_function_add(struct mdev_pt_function *fn);

@@ -183,13 +183,20 @@ static void mdev_pt_detach_plugins(struct mdev_pt_function *fn)
  * mdev_pt_function_add() - make a bound function an mdev parent
  * @fn: the function, its vfio device registered
  *
- * Attaches the matching plugins and registers the parent with their types.
+ * Attaches the matching plugins and registers the parent with their types,
+ * then queues the request for the plugin modules matching the function (if
+ * autoload_plugins is on), without waiting for it: a plugin it loads
+ * attaches through the rereg work.
  *
  * Return: 0 or a negative errno; nothing is left behind on failure.
  */
 int mdev_pt_function_add(struct mdev_pt_function *fn)
 {
 	int ret;
+
+	ret = mdev_pt_autoload_prepare(fn);
+	if (ret)
+		return ret;
 
 	mutex_init(&fn->parent_lock);
 	INIT_LIST_HEAD(&fn->plugins);
@@ -221,8 +228,12 @@ int mdev_pt_function_add(struct mdev_pt_function *fn)
 		mutex_unlock(&mdev_pt_notify_lock);
 		cancel_work_sync(&fn->rereg_work);
 		mutex_destroy(&fn->parent_lock);
+		return ret;
 	}
-	return ret;
+
+	/* Listed and registered: what the request loads attaches as usual. */
+	mdev_pt_autoload_start(fn);
+	return 0;
 }
 
 /**
@@ -234,6 +245,8 @@ int mdev_pt_function_add(struct mdev_pt_function *fn)
  */
 void mdev_pt_function_del(struct mdev_pt_function *fn)
 {
+	mdev_pt_autoload_stop(fn);
+
 	mutex_lock(&mdev_pt_notify_lock);
 	mutex_lock(&mdev_pt_lock);
 	list_del(&fn->node);
@@ -252,19 +265,26 @@ void mdev_pt_function_del(struct mdev_pt_function *fn)
 
 /*
  * Attach plugins that registered after the function was bound, and register
- * the parent again with their types once the function is idle.
+ * the parent again with their types once the function is idle.  Queued by
+ * a plugin's registration, by the removal of the instance that held the
+ * function back, and by the end of the function's plugin request, which
+ * the run that sees it finished reports done.
  */
 void mdev_pt_reregister_work(struct work_struct *work)
 {
 	struct mdev_pt_function *fn = container_of(work, struct mdev_pt_function,
 						   rereg_work);
 	struct pci_dev *pdev = mdev_pt_pdev(fn);
-	bool now;
+	bool autoloaded, now;
 	int ret;
 
+	autoloaded = mdev_pt_autoload_attaching(fn);
+
 	mutex_lock(&fn->parent_lock);
-	if (fn->dead)
-		goto out_unlock;
+	if (fn->dead) {
+		mutex_unlock(&fn->parent_lock);
+		return;
+	}
 
 	mutex_lock(&fn->lease_lock);
 	if (mdev_pt_attach_plugins(fn))
@@ -291,6 +311,8 @@ void mdev_pt_reregister_work(struct work_struct *work)
 
 out_unlock:
 	mutex_unlock(&fn->parent_lock);
+	if (autoloaded)
+		mdev_pt_autoload_done(fn);
 }
 
 /**
