@@ -38,6 +38,68 @@ unblock_modules()
 	rm -f "$BLOCKER"
 }
 
+# --- a modprobe for request_module() that the test controls ---------------
+#
+# modprobe_wrap: make the kernel run a wrapper instead of modprobe for its
+# module requests.  The wrapper logs "start ARGS", then runs the real
+# modprobe and logs "ran ARGS STATUS", and "end ARGS STATUS" when it exits;
+# it waits (up to 60 s) while $MODPROBE_HOLD exists before running
+# modprobe, and while $MODPROBE_HOLD_AFTER exists after it (a request that
+# looked the modules up but is not over yet).
+# modprobe_unwrap (cleanup) restores the kernel's modprobe.
+MODPROBE_WRAPPER=/tmp/mdevpt-modprobe
+MODPROBE_LOG=/tmp/mdevpt-modprobe.log
+MODPROBE_HOLD=/tmp/mdevpt-modprobe.hold
+MODPROBE_HOLD_AFTER=/tmp/mdevpt-modprobe.hold-after
+MODPROBE_SAVED=/tmp/mdevpt-modprobe.saved
+
+modprobe_wrap()
+{
+	[ -e $MODPROBE_SAVED ] || cat /proc/sys/kernel/modprobe > $MODPROBE_SAVED
+	{
+		echo '#!/bin/sh'
+		echo 'hold() { i=0; while [ -e "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; }'
+		echo "echo \"start \$*\" >> $MODPROBE_LOG"
+		echo "hold $MODPROBE_HOLD"
+		echo "$(cat $MODPROBE_SAVED) \"\$@\""
+		echo 'rc=$?'
+		echo "echo \"ran \$* \$rc\" >> $MODPROBE_LOG"
+		echo "hold $MODPROBE_HOLD_AFTER"
+		echo "echo \"end \$* \$rc\" >> $MODPROBE_LOG"
+		echo 'exit $rc'
+	} > $MODPROBE_WRAPPER
+	chmod 755 $MODPROBE_WRAPPER
+	: > $MODPROBE_LOG
+	echo $MODPROBE_WRAPPER > /proc/sys/kernel/modprobe
+}
+
+modprobe_unwrap()
+{
+	rm -f $MODPROBE_HOLD $MODPROBE_HOLD_AFTER
+	[ -e $MODPROBE_SAVED ] || return 0
+	cat $MODPROBE_SAVED > /proc/sys/kernel/modprobe
+	rm -f $MODPROBE_SAVED
+}
+
+# modprobe_count start|ran|end: how many requests started, ran modprobe,
+# or ended, so far.
+modprobe_count()
+{
+	grep -c "^$1 " $MODPROBE_LOG
+}
+
+# modprobe_reached N: at least N requests started.
+modprobe_reached()
+{
+	[ "$(modprobe_count start)" -ge "$1" ]
+}
+
+# modprobe_idle: every request that started has ended.
+modprobe_idle()
+{
+	[ "$(modprobe_count start)" = "$(modprobe_count end)" ]
+}
+
 # delete_module MODULE: the delete_module(2) result as "OK" or an errno
 # name (rmmod checks the reference count itself and never asks the kernel
 # when it sees a user).

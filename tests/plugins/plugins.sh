@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The plugin framework on the edu devices and the edu plugin: autoload by
-# the mdev_pt: alias, the types a served function offers and their
+# the mdev_pt: alias (in the background of the bind: it never waits for
+# modprobe nor misses a module installed before a bind, and is safe against
+# unbind and unload while modprobe runs), the types a served function offers and their
 # attributes, one instance per function over all types, a plugin that loads
 # after the function was bound (idle and busy), and the module references
 # (a plugin cannot go while it serves a function, mdev_pt cannot go while a
@@ -27,6 +29,10 @@ cleanup()
 	[ -n "$EDU1" ] && pci_unbind "$EDU1"
 	[ -n "$EDU2" ] && pci_unbind "$EDU2"
 	[ -e $AUTOLOAD ] && echo Y > $AUTOLOAD
+	# Requests of a test still running would load modules in the next.
+	rm -f $MODPROBE_HOLD $MODPROBE_HOLD_AFTER
+	[ -e $MODPROBE_LOG ] && wait_for 60 modprobe_idle
+	modprobe_unwrap
 	return 0
 }
 trap cleanup EXIT
@@ -64,9 +70,14 @@ avail()
 test_autoload()
 {
 	start no
-	pt_bind "$EDU1" || fail "cannot bind $EDU1 to mdev_pt"
+	pci_bind "$EDU1" mdev_pt || fail "cannot bind $EDU1 to mdev_pt"
+	case $(pt_autoload "$EDU1") in
+	pending | done) ;;
+	*) fail "mdev_pt_autoload of $EDU1 after the bind: '$(pt_autoload "$EDU1")'" ;;
+	esac
+	pt_settle "$EDU1" || fail "autoload of $EDU1 not done"
+	expect_eq "mdev_pt_autoload of $EDU1" done "$(pt_autoload "$EDU1")"
 	module_loaded $EDU_MOD || fail "binding $EDU1 did not load $EDU_MOD"
-	# No waiting: the plugin loads inside the bind.
 	expect_eq "types of $EDU1" "$EDU_TYPES" "$(types_of "$EDU1")"
 	dmesg | grep -q "$EDU1: plugin edu attached, 3 type(s)" ||
 		fail "no dmesg line for the attach"
@@ -74,6 +85,161 @@ test_autoload()
 	pt_bind "$EDU2" || fail "cannot bind $EDU2 to mdev_pt"
 	expect_eq "types of $EDU2" "$EDU_TYPES" "$(types_of "$EDU2")"
 	expect_eq "$EDU_MOD refcnt" 2 "$(cat /sys/module/$EDU_MOD/refcnt)"
+}
+
+# poll_autoload BDF READY: read the function's mdev_pt_autoload, create
+# READY, wait in poll() (up to 60 s) for a change, print what it reads then.
+poll_autoload()
+{
+	python3 - "/sys/bus/pci/devices/$1/mdev_pt_autoload" "$2" <<'EOF'
+import select, sys
+with open(sys.argv[1]) as f:
+    print(f.read().strip())
+    open(sys.argv[2], "w").close()
+    p = select.poll()
+    p.register(f, select.POLLPRI | select.POLLERR)
+    if not p.poll(60000):
+        sys.exit("no change in 60 s")
+    f.seek(0)
+    print(f.read().strip())
+EOF
+}
+
+# Binding only queues the plugin request: with modprobe held, the bind
+# returns with the generic type; the plugin's types follow once modprobe
+# ran, and mdev_pt_autoload says when (poll() wakes up).
+test_autoload_in_background()
+{
+	local poller=/tmp/plugins-poll pid
+
+	start no
+	modprobe_wrap
+	: > $MODPROBE_HOLD
+	echo mdev_pt > "/sys/bus/pci/devices/$EDU1/driver_override"
+	expect_eq "bind with modprobe held" OK \
+		"$(timeout 30 "$BIN/sysfs_write" /sys/bus/pci/drivers/mdev_pt/bind "$EDU1")"
+	wait_for 30 modprobe_reached 1 || fail "no plugin request reached modprobe"
+	expect_eq "autoload while modprobe is held" pending "$(pt_autoload "$EDU1")"
+	expect_eq "types while modprobe is held" "$PT_ONLY" "$(types_of "$EDU1")"
+	expect_eq "available while modprobe is held" 1 "$(avail "$EDU1" "$PT_ONLY")"
+	module_loaded $EDU_MOD && fail "$EDU_MOD loaded while modprobe is held"
+	rm -f $poller.ready
+	poll_autoload "$EDU1" $poller.ready > $poller 2>&1 &
+	pid=$!
+	wait_for 30 test -e $poller.ready || fail "poll: $(cat $poller)"
+	rm -f $MODPROBE_HOLD
+	wait $pid || fail "poll: $(cat $poller)"
+	expect_eq "mdev_pt_autoload before and after poll()" "pending done" \
+		"$(xargs < $poller)"
+	expect_eq "types once modprobe ran" "$EDU_TYPES" "$(types_of "$EDU1")"
+	module_loaded $EDU_MOD || fail "$EDU_MOD not loaded"
+	expect_eq "requests" 1 "$(modprobe_count start)"
+	grep -q "^start -q -- mdev_pt:v00001234d000011E8sv" $MODPROBE_LOG ||
+		fail "request: $(cat $MODPROBE_LOG)"
+}
+
+# A module made available after a bind is loaded by the next bind, even
+# while the request of the first is still running (it had looked the
+# modules up already): that bind waits for a request of its own.  Both
+# functions get the types.
+test_autoload_module_installed_during_request()
+{
+	start no
+	block_modules $EDU_MOD
+	modprobe_wrap
+	: > $MODPROBE_HOLD_AFTER
+	pci_bind "$EDU1" mdev_pt || fail "cannot bind $EDU1 to mdev_pt"
+	wait_for 30 eval '[ "$(modprobe_count ran)" = 1 ]' ||
+		fail "no plugin request for $EDU1 ran modprobe"
+	unblock_modules
+	pci_bind "$EDU2" mdev_pt || fail "cannot bind $EDU2 to mdev_pt"
+	expect_eq "autoload of $EDU2" pending "$(pt_autoload "$EDU2")"
+	sleep 1
+	expect_eq "requests while the first runs" 1 "$(modprobe_count start)"
+	rm -f $MODPROBE_HOLD_AFTER
+	pt_settle "$EDU1" "$EDU2" || fail "autoload not done"
+	expect_eq "requests" 2 "$(modprobe_count start)"
+	module_loaded $EDU_MOD || fail "the second request did not load $EDU_MOD"
+	expect_eq "types of $EDU2" "$EDU_TYPES" "$(types_of "$EDU2")"
+	wait_for $REREG_TIMEOUT has_types "$EDU1" "$EDU_TYPES" ||
+		fail "$EDU1 types after $REREG_TIMEOUT s: $(types_of "$EDU1")"
+}
+
+# The same after the first request ended: nothing loads the module until
+# a function binds again, then every bound function gets the types.
+test_autoload_module_installed_after_bind()
+{
+	start no
+	bind_blocked "$EDU1"
+	expect_eq "autoload of $EDU1" done "$(pt_autoload "$EDU1")"
+	unblock_modules
+	sleep 1
+	module_loaded $EDU_MOD && fail "$EDU_MOD loaded without a bind"
+	pt_bind "$EDU2" || fail "cannot bind $EDU2 to mdev_pt"
+	module_loaded $EDU_MOD || fail "binding $EDU2 did not load $EDU_MOD"
+	expect_eq "types of $EDU2" "$EDU_TYPES" "$(types_of "$EDU2")"
+	wait_for $REREG_TIMEOUT has_types "$EDU1" "$EDU_TYPES" ||
+		fail "$EDU1 types after $REREG_TIMEOUT s: $(types_of "$EDU1")"
+	# Rebinding the first function asks again, and finds it loaded.
+	pci_unbind "$EDU1"
+	pt_bind "$EDU1" || fail "cannot bind $EDU1 again"
+	expect_eq "types of $EDU1 rebound" "$EDU_TYPES" "$(types_of "$EDU1")"
+}
+
+# Unbind while the function's request runs: the unbind does not wait for
+# modprobe, and what modprobe loads afterwards serves nothing.
+test_unbind_during_request()
+{
+	start no
+	modprobe_wrap
+	: > $MODPROBE_HOLD
+	pci_bind "$EDU1" mdev_pt || fail "cannot bind $EDU1 to mdev_pt"
+	wait_for 30 modprobe_reached 1 || fail "no plugin request reached modprobe"
+	expect_eq "unbind with modprobe held" OK \
+		"$(timeout 30 "$BIN/sysfs_write" /sys/bus/pci/drivers/mdev_pt/unbind "$EDU1")"
+	[ -e "/sys/bus/pci/devices/$EDU1/mdev_pt_autoload" ] &&
+		fail "mdev_pt_autoload left after the unbind"
+	rm -f $MODPROBE_HOLD
+	wait_for 60 modprobe_idle || fail "request still running"
+	wait_for 10 module_loaded $EDU_MOD || fail "the request did not load $EDU_MOD"
+	expect_eq "$EDU_MOD refcnt" 0 "$(cat /sys/module/$EDU_MOD/refcnt)"
+	# Bound again with the module loaded: its types at once.
+	pci_bind "$EDU1" mdev_pt || fail "cannot bind $EDU1 again"
+	expect_eq "types of $EDU1 rebound" "$EDU_TYPES" "$(types_of "$EDU1")"
+	pt_settle "$EDU1" || fail "autoload of $EDU1 not done"
+}
+
+# rmmod mdev_pt while a request of an unbound function runs: the unload
+# waits for it, and the plugin it would load cannot link against the
+# module going away.  mdev_pt loads again afterwards.
+test_unload_during_request()
+{
+	local pid m
+
+	start no
+	for m in $SAMPLE_MOD $MOCK_MOD; do
+		if module_loaded $m; then
+			rmmod $m || fail "rmmod $m with nothing bound"
+		fi
+	done
+	modprobe_wrap
+	: > $MODPROBE_HOLD
+	pci_bind "$EDU1" mdev_pt || fail "cannot bind $EDU1 to mdev_pt"
+	wait_for 30 modprobe_reached 1 || fail "no plugin request reached modprobe"
+	pci_unbind "$EDU1"
+	core_unload &
+	pid=$!
+	sleep 2
+	kill -0 $pid 2> /dev/null || fail "mdev_pt unloaded while its request ran"
+	rm -f $MODPROBE_HOLD
+	wait $pid || fail "rmmod mdev_pt"
+	module_loaded mdev_pt && fail "mdev_pt still loaded"
+	module_loaded $EDU_MOD && fail "$EDU_MOD loaded without mdev_pt"
+	modprobe_idle || fail "request still running after the unload"
+	modprobe_unwrap
+	modprobe mdev_pt || fail "modprobe mdev_pt"
+	pt_bind "$EDU1" || fail "cannot bind $EDU1"
+	expect_eq "types of $EDU1" "$EDU_TYPES" "$(types_of "$EDU1")"
 }
 
 # Unload and autoload again, a few times: no reference is left behind.
@@ -101,6 +267,7 @@ test_autoload_off()
 	echo N > $AUTOLOAD || fail "cannot turn autoload_plugins off"
 	pt_bind "$EDU1" || fail "cannot bind $EDU1 to mdev_pt"
 	module_loaded $EDU_MOD && fail "$EDU_MOD loaded with autoload_plugins off"
+	expect_eq "mdev_pt_autoload of $EDU1" off "$(pt_autoload "$EDU1")"
 	expect_eq "types of $EDU1 without autoload" "$PT_ONLY" "$(types_of "$EDU1")"
 	modprobe $EDU_MOD || fail "modprobe $EDU_MOD"
 	wait_for $REREG_TIMEOUT has_types "$EDU1" "$EDU_TYPES" ||

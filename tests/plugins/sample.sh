@@ -3,8 +3,9 @@
 #
 # The template plugin (samples/mdev-pt, module mdev_pt_sample) on an NVMe VF
 # of the test bed: autoload by class, the sample-scratch type, its
-# vendor/label attribute, and its scratch region through VFIO
-# (build/tests/vfio_plugin_test -f sample_scratch).
+# vendor/label attribute, its scratch region through VFIO
+# (build/tests/vfio_plugin_test -f sample_scratch), and the autoload of
+# many VFs bound at once.
 
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +23,10 @@ cleanup()
 	unblock_modules
 	[ -n "$VF" ] && pci_unbind "$VF"
 	[ -n "$VF2" ] && pci_unbind "$VF2"
+	# Requests of a test still running would load modules in the next.
+	rm -f $MODPROBE_HOLD $MODPROBE_HOLD_AFTER
+	[ -e $MODPROBE_LOG ] && wait_for 60 modprobe_idle
+	modprobe_unwrap
 	return 0
 }
 trap 'cleanup; [ -n "$PF" ] && vm_nvme_enable_vfs 0 "$PF"' EXIT
@@ -187,6 +192,42 @@ test_late_plugin()
 		fail "types after 5 s: $(types_of "$VF")"
 	instance
 	pt_remove "$UUID"
+}
+
+# Every VF the test bed offers, bound at once (in parallel) while the
+# plugin is not loaded and modprobe is held: every bind returns, and once
+# modprobe runs every VF gets the sample type.  The binds, all of the same
+# IDs, share one request, or two if the first had started already.
+test_many_vfs_bound_at_once()
+{
+	local vfs v n
+
+	start no
+	vfs=$(vm_nvme_enable_vfs "$(cat "/sys/bus/pci/devices/$PF/sriov_totalvfs")" "$PF" |
+		xargs) || fail "cannot enable the VFs"
+	modprobe_wrap
+	: > $MODPROBE_HOLD
+	for v in $vfs; do
+		pci_bind "$v" mdev_pt > /dev/null &
+	done
+	wait
+	for v in $vfs; do
+		expect_eq "$v driver" mdev_pt "$(pci_driver "$v")"
+		expect_eq "$v types while modprobe is held" mdev_pt-passthrough "$(types_of "$v")"
+	done
+	rm -f $MODPROBE_HOLD
+	# shellcheck disable=SC2086 # one word per VF
+	pt_settle $vfs || fail "autoload not done"
+	n=$(modprobe_count start)
+	echo "# $(echo "$vfs" | wc -w) binds, $n request(s)"
+	[ "$n" -ge 1 ] && [ "$n" -le 2 ] || fail "$n requests: $(cat $MODPROBE_LOG)"
+	for v in $vfs; do
+		has_types "$v" "$SAMPLE_TYPES" || fail "types of $v: $(types_of "$v")"
+	done
+	type_usable "$(echo "$vfs" | awk '{ print $NF }')" "$SAMPLE_TYPE"
+	for v in $vfs; do
+		pci_unbind "$v"
+	done
 }
 
 run_tests "$@"
