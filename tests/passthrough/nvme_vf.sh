@@ -4,16 +4,16 @@
 # SR-IOV VFs through mdev_pt, on the NVMe PF of the test bed (kernel nvme
 # driver on the PF, VFs enabled with sriov_drivers_autoprobe=0):
 #  - the PF is refused while its VFs are enabled;
-#  - a VF's secondary controller is brought online (an offline QEMU NVMe VF
-#    reads as zeros in BAR0), the VF is bound to mdev_pt and the VFIO basics
-#    (config space, BARs, reset) run through an instance on it; BAR0 must
-#    show the controller's CAP register.
+#  - a VF's secondary controller is brought online with nvme-cli's
+#    virt-mgmt and list-secondary (an offline QEMU NVMe VF reads as zeros in
+#    BAR0), the VF is bound to mdev_pt and the VFIO basics (config space,
+#    BARs, reset) run through an instance on it; BAR0 must show the
+#    controller's CAP register.
 
 . "$(dirname "$0")/../lib/common.sh"
 
 PF=$(nvme_pf_bdf)
 PFDIR=/sys/bus/pci/devices/$PF
-VIRT_MGMT=$TOP/tests/passthrough/nvme_virt_mgmt.py
 NVFS=4
 VF=
 UUID=
@@ -42,6 +42,53 @@ has_ctrl()
 	[ -n "$(nvme_ctrl)" ]
 }
 
+# secondary VFN [FIELD]: a field of the secondary controller of VF number
+# VFN (1-based) in nvme-cli's list-secondary, by default its identifier.
+secondary()
+{
+	nvme list-secondary "/dev/$(nvme_ctrl)" -o json | python3 -c '
+import json, sys
+vfn, field = int(sys.argv[1]), sys.argv[2]
+for e in json.load(sys.stdin)["secondary-controllers"]:
+    if e["virtual-function-number"] == vfn:
+        print(e[field])
+        sys.exit(0)
+sys.exit("no secondary controller of VF %d" % vfn)' \
+		"$1" "${2:-secondary-controller-identifier}"
+}
+
+# virt_mgmt CNTLID ACT RT NR: nvme-cli's Virtualization Management command
+# on the PF's controller.  ACT 1: the primary's flexible resources, 8:
+# assign to a secondary, 9: set a secondary online; RT 0: VQ, 1: VI.
+virt_mgmt()
+{
+	nvme virt-mgmt "/dev/$(nvme_ctrl)" --cntlid="$1" --act="$2" --rt="$3" \
+		--nr="$4"
+}
+
+# release_flexible: take every flexible resource from the primary
+# controller (the PF lets them go at its next function reset).
+release_flexible()
+{
+	local cntlid
+
+	cntlid=$(cat "/sys/class/nvme/$(nvme_ctrl)/cntlid") &&
+		virt_mgmt "$cntlid" 1 0 0 && virt_mgmt "$cntlid" 1 1 0
+}
+
+# online_secondary VFN: assign 2 VQ and 1 VI resources to the secondary
+# controller of VF number VFN and set it online.
+online_secondary()
+{
+	local scid
+
+	scid=$(secondary "$1") &&
+		virt_mgmt "$scid" 8 1 1 && virt_mgmt "$scid" 8 0 2 &&
+		virt_mgmt "$scid" 9 0 0 &&
+		[ "$(secondary "$1" secondary-controller-state)" = 1 ] ||
+		{ nvme list-secondary "/dev/$(nvme_ctrl)"; return 1; }
+}
+
 set_numvfs()
 {
 	[ "$(cat "$PFDIR/sriov_numvfs")" = 0 ] || echo 0 > "$PFDIR/sriov_numvfs"
@@ -49,6 +96,7 @@ set_numvfs()
 }
 
 [ -n "$PF" ] || bail "setup: no SR-IOV NVMe PF"
+command -v nvme > /dev/null || bail "setup: no nvme (Debian's nvme-cli, scripts/setup.sh installs it)"
 modprobe mdev_pt || bail "setup: modprobe mdev_pt"
 # Nothing loads drivers in the test VM; sriov_numvfs needs the PF's driver.
 modprobe nvme || bail "setup: modprobe nvme"
@@ -80,11 +128,11 @@ wait_for 30 has_ctrl || bail "setup: $PF has no live nvme controller after rebin
 online_vf()
 {
 	set_numvfs 0 &&
-		"$VIRT_MGMT" release "/dev/$(nvme_ctrl)" &&
+		release_flexible &&
 		echo 1 > "$PFDIR/reset" &&
 		wait_for 30 has_ctrl &&
 		set_numvfs "$NVFS" &&
-		"$VIRT_MGMT" online "/dev/$(nvme_ctrl)" 1
+		online_secondary 1
 }
 result "VF 1 secondary controller online" online_vf
 VF=$(basename "$(readlink "$PFDIR/virtfn0")")
