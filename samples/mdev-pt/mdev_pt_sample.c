@@ -60,8 +60,8 @@ static int sample_probe(struct mdev_pt_function *fn,
 		return -ENOMEM;
 
 	mdev_pt_function_set_drvdata(fn, &sample_plugin, sfn);
-	pci_info(mdev_pt_function_pdev(fn), "%s: offering sample-scratch\n",
-		 KBUILD_MODNAME);
+	pci_dbg(mdev_pt_function_pdev(fn), "%s: offering sample-scratch\n",
+		KBUILD_MODNAME);
 	return 0;
 }
 

@@ -102,8 +102,8 @@ static bool mdev_pt_attach_plugin(struct mdev_pt_function *fn,
 		}
 	}
 
-	pci_info(pdev, "plugin %s attached, %u type(s)\n", plugin->name,
-		 plugin->num_types);
+	pci_dbg(pdev, "plugin %s attached, %u type(s)\n", plugin->name,
+		plugin->num_types);
 	return true;
 
 out_del:
