@@ -8,8 +8,10 @@
 #
 # MDEVPT_BENCH_ITERS, MDEVPT_BENCH_OPEN_ITERS: iterations (vfio_bench.c);
 # MDEVPT_BENCH_ROUNDS: rounds over the three edu set-ups (default 3);
-# MDEVPT_BENCH_SCALE: the N of the scale runs (default "1 4 16 32" and all
-# VFs the test bed offers, MDEVPT_VM_NVME_VFS).
+# MDEVPT_BENCH_SCALE_ROUNDS: rounds over the scale runs (default 5);
+# MDEVPT_BENCH_SCALE: the N of the scale runs (default "1 4 16 32 64" and
+# all VFs the test bed offers, MDEVPT_VM_NVME_VFS); MDEVPT_BENCH_COMMIT:
+# the commit, for the report.
 
 . "$(dirname "$0")/../../tests/lib/common.sh"
 
@@ -19,6 +21,7 @@ AUDITED=mdev_pt-edu-audited
 RAW=$(mktemp)
 EDU=$(edu_bdfs | head -n 1)
 ROUNDS=${MDEVPT_BENCH_ROUNDS:-3}
+SCALE_ROUNDS=${MDEVPT_BENCH_SCALE_ROUNDS:-5}
 
 die()
 {
@@ -98,25 +101,33 @@ done
 nvfs=${MDEVPT_VM_NVME_VFS:-8}
 log "enabling $nvfs NVMe VFs"
 vfs=$(vm_nvme_enable_vfs "$nvfs" | xargs) || die "enable $nvfs VFs"
-scale=${MDEVPT_BENCH_SCALE:-$(for n in 1 4 16 32 "$nvfs"; do
+scale=${MDEVPT_BENCH_SCALE:-$(for n in 1 4 16 32 64 "$nvfs"; do
 	[ "$n" -le "$nvfs" ] && echo "$n"; done | sort -nu | xargs)}
-# Warm-up (not reported): the first binds of a boot allocate caches.
+# Warm-up (not reported): the first binds of a boot allocate caches, and
+# the first binds to mdev_pt load the plugins (mdev_pt_sample and
+# mdev_pt_mock serve these VFs), which stay loaded.
 MDEVPT_BENCH_SCALE=$nvfs MDEVPT_BENCH_DRIVER=vfio-pci MDEVPT_BENCH_VFS="$vfs" \
 	"$BENCH" -t scale > /dev/null 2>&1
 MDEVPT_BENCH_SCALE=$nvfs MDEVPT_BENCH_DRIVER=mdev_pt MDEVPT_BENCH_VFS="$vfs" \
 	MDEVPT_BENCH_TYPE=$PASSTHROUGH "$BENCH" -t scale > /dev/null 2>&1
-log "scale N = $scale"
-bench vfio-pci MDEVPT_BENCH_SCALE="$scale" MDEVPT_BENCH_DRIVER=vfio-pci \
-	MDEVPT_BENCH_VFS="$vfs" -- -t scale
-bench "$PASSTHROUGH" MDEVPT_BENCH_SCALE="$scale" MDEVPT_BENCH_DRIVER=mdev_pt \
-	MDEVPT_BENCH_TYPE=$PASSTHROUGH MDEVPT_BENCH_VFS="$vfs" -- -t scale
-# The same without the plugin autoload: request_module() in mdev_pt's probe
-# runs modprobe in user space, which returns at once on an empty path.
 modprobe_path=$(cat /proc/sys/kernel/modprobe)
-echo > /proc/sys/kernel/modprobe
-bench nomodprobe MDEVPT_BENCH_SCALE="$scale" MDEVPT_BENCH_DRIVER=mdev_pt \
-	MDEVPT_BENCH_TYPE=$PASSTHROUGH MDEVPT_BENCH_VFS="$vfs" -- -t scale
-echo "$modprobe_path" > /proc/sys/kernel/modprobe
+# Rounds, and in each N the three set-ups one after the other, so that a
+# busy host slows all of them down alike.
+for round in $(seq "$SCALE_ROUNDS"); do
+	log "scale round $round of $SCALE_ROUNDS, N = $scale"
+	for n in $scale; do
+		bench vfio-pci MDEVPT_BENCH_SCALE="$n" MDEVPT_BENCH_DRIVER=vfio-pci \
+			MDEVPT_BENCH_VFS="$vfs" -- -t scale
+		bench "$PASSTHROUGH" MDEVPT_BENCH_SCALE="$n" MDEVPT_BENCH_DRIVER=mdev_pt \
+			MDEVPT_BENCH_TYPE=$PASSTHROUGH MDEVPT_BENCH_VFS="$vfs" -- -t scale
+		# The same without running modprobe: the plugin request
+		# returns at once on an empty path.
+		echo > /proc/sys/kernel/modprobe
+		bench nomodprobe MDEVPT_BENCH_SCALE="$n" MDEVPT_BENCH_DRIVER=mdev_pt \
+			MDEVPT_BENCH_TYPE=$PASSTHROUGH MDEVPT_BENCH_VFS="$vfs" -- -t scale
+		echo "$modprobe_path" > /proc/sys/kernel/modprobe
+	done
+done
 vm_nvme_enable_vfs 0 > /dev/null
 
 if vm_kernel_trouble > /dev/null; then
@@ -130,10 +141,11 @@ cat <<EOF
 mdev-pt vs vfio-pci benchmark (bench/vfio/README.md tells how to read it)
 date:    $(date -u '+%Y-%m-%d %H:%M UTC')
 kernel:  $(uname -r)
+commit:  ${MDEVPT_BENCH_COMMIT:-unknown}
 machine: QEMU TCG guest ($(nproc) vCPUs): absolute times mean little, ratios do
 device:  edu $EDU; NVMe VFs: $nvfs
-iters:   latency ${MDEVPT_BENCH_ITERS:-2000}, open/lifecycle ${MDEVPT_BENCH_OPEN_ITERS:-30} per round, $ROUNDS rounds
-         (each edu value: the median of the rounds' medians)
+iters:   latency ${MDEVPT_BENCH_ITERS:-2000}, open/lifecycle ${MDEVPT_BENCH_OPEN_ITERS:-30} per round, $ROUNDS rounds;
+         scale $SCALE_ROUNDS rounds (each value: the median over the rounds)
 
 EOF
 
@@ -153,6 +165,7 @@ END {
 				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
 			}
 		val[k] = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		best[k] = v[1]
 	}
 	split("config_read bar0_pread bar0_pread_trap_shadow bar0_pread_trap_dev " \
 	      "bar0_mmap_read msi_roundtrip msi_roundtrip_xcpu device_open device_close " \
@@ -172,25 +185,42 @@ END {
 	}
 
 	printf "\nScale: NVMe VFs, time per function (total / N), microseconds\n"
-	printf "%5s %10s %10s %8s %10s %10s %10s %8s %10s %8s\n", "N", "vfio bind",
-	       "pt bind", "pt/vfio", "pt create", "pt b+c", "vfio unb", "pt unb",
-	       "pt bind*", "pt*/vfio"
+	printf "%5s %9s %9s %8s %9s %8s %9s %9s %9s %9s %8s\n", "N",
+	       "vfio bind", "pt bind", "pt/vfio", "pt ready", "rdy/vfio",
+	       "pt create", "vfio unb", "pt unb", "pt bind*", "pt*/vfio"
 	for (n = 1; n <= 1024; n++) {
 		m = "scale_bind_n" n
 		if (cell("vfio-pci", m) == "" && cell(pt, m) == "")
 			continue
 		b = cell("vfio-pci", m); p = cell(pt, m)
-		c = cell(pt, "scale_create_n" n)
+		r = cell(pt, "scale_ready_n" n)
 		q = cell("nomodprobe", m)
-		printf "%5d %10s %10s %8s %10s %10s %10s %8s %10s %8s\n", n, us(b),
-		       us(p), ratio(p, b), us(c), us(p + c),
+		printf "%5d %9s %9s %8s %9s %8s %9s %9s %9s %9s %8s\n", n,
+		       us(b), us(p), ratio(p, b), r == "" ? "-" : us(r),
+		       ratio(r, b), us(cell(pt, "scale_create_n" n)),
 		       us(cell("vfio-pci", "scale_unbind_n" n)),
 		       us(cell(pt, "scale_unbind_n" n)), q == "" ? "-" : us(q),
 		       ratio(q, b)
 		last = n
 	}
 
-	printf "(* with /proc/sys/kernel/modprobe empty: no plugin autoload)\n"
+	printf "(pt ready: from the first bind until every function'"'"'s plugin\n"
+	printf " autoload is done; * with /proc/sys/kernel/modprobe empty)\n"
+
+	# Other VMs on the host only ever add time: the best round is the
+	# closest to what the operation itself costs.
+	printf "\nScale, bind only, best of the rounds, microseconds per function\n"
+	printf "%5s %9s %9s %8s %9s %8s\n", "N", "vfio bind", "pt bind",
+	       "pt/vfio", "pt bind*", "pt*/vfio"
+	for (n = 1; n <= 1024; n++) {
+		m = "scale_bind_n" n
+		if (!(("vfio-pci" SUBSEP m) in best) || !((pt SUBSEP m) in best))
+			continue
+		b = best["vfio-pci", m]; p = best[pt, m]
+		q = ("nomodprobe" SUBSEP m) in best ? best["nomodprobe", m] : ""
+		printf "%5d %9s %9s %8s %9s %8s\n", n, us(b), us(p), ratio(p, b),
+		       q == "" ? "-" : us(q), ratio(q, b)
+	}
 	printf "\nMemory (N = %d): slab bytes per function / instance\n", last
 	printf "%-28s %14s %14s\n", "what", "slabinfo objs", "meminfo Slab"
 	printf "%-28s %14s %14s\n", "vfio-pci bind, per function",
