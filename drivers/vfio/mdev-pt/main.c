@@ -104,7 +104,7 @@ static void mdev_pt_pci_reset_done(struct pci_dev *pdev)
 }
 
 static const struct pci_error_handlers mdev_pt_pci_err_handlers = {
-	.error_detected	= vfio_pci_core_aer_err_detected,
+	.error_detected	= mdev_pt_pci_error_detected,
 	.reset_done	= mdev_pt_pci_reset_done,
 };
 

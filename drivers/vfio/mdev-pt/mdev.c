@@ -278,6 +278,7 @@ static int mdev_pt_lease_claim(struct mdev_pt_function *fn,
 		fn->removing = true;	/* not open-able before probe ends */
 		/* A new plugin gate for the new instance. */
 		WRITE_ONCE(fn->gate_closed, false);
+		mdev_pt_health_claim(fn);
 	}
 	mutex_unlock(&fn->lease_lock);
 	return ret;
@@ -350,19 +351,32 @@ static int mdev_pt_mdev_probe(struct mdev_device *mdev)
 		mdev_pt_mig_attach(inst);
 	}
 
+	ret = mdev_pt_health_add(inst);
+	if (ret) {
+		dev_err(&mdev->dev, "cannot create the health attributes: %d\n",
+			ret);
+		goto out_detach_mig;
+	}
+
 	mdev_pt_cdev_link(inst);
 
 	/* Everything is in place: the instance may be opened. */
 	mutex_lock(&fn->lease_lock);
 	fn->removing = false;
 	mutex_unlock(&fn->lease_lock);
+	mdev_pt_health_announce(inst);
 	return 0;
 
+out_detach_mig:
+	if (type && type->migration) {
+		mdev_pt_mig_detach(inst);
+		sysfs_remove_file(&mdev->dev.kobj, mdev_pt_mig_dev_attr);
+	}
 out_remove_attrs:
-	if (type->attrs)
+	if (type && type->attrs)
 		sysfs_remove_group(&mdev->dev.kobj, type->attrs);
 out_destroy:
-	if (type->ops && type->ops->destroy)
+	if (type && type->ops && type->ops->destroy)
 		type->ops->destroy(inst);
 out_free_irqs:
 	mdev_pt_irqs_free(inst);
@@ -423,10 +437,12 @@ static void mdev_pt_mdev_remove(struct mdev_device *mdev)
 	/*
 	 * Until its user let go, the device kept working, so that the user
 	 * could quiesce it; from now on nothing reaches the plugin but
-	 * destroy.
+	 * destroy, and the instance no longer announces its health.
 	 */
+	mdev_pt_health_withdraw(inst);
 	mdev_pt_gate_close(fn);
 
+	mdev_pt_health_del(inst);
 	if (type && type->migration) {
 		mdev_pt_mig_detach(inst);
 		sysfs_remove_file(&mdev->dev.kobj, mdev_pt_mig_dev_attr);

@@ -86,6 +86,68 @@ struct mdev_pt_region_ctx {
 	const struct mdev_pt_region *region;
 };
 
+/**
+ * enum mdev_pt_health_state - health of an instance, by increasing severity
+ * @MDEV_PT_HEALTH_OK: nothing below holds
+ * @MDEV_PT_HEALTH_MIGRATION_FAILED: the migration state machine is in the
+ *	ERROR state after a failed arc or a refused stream, until a reset of
+ *	the function (VFIO_DEVICE_RESET, a reset through sysfs) or the close
+ *	puts it back to RUNNING
+ * @MDEV_PT_HEALTH_DEVICE_ERROR: the PCI core reported an uncorrectable
+ *	error of the function (AER, DPC, EEH) while the instance held it,
+ *	until user space resets the device (VFIO_DEVICE_RESET) or opens it
+ *	again with a function reset
+ * @MDEV_PT_HEALTH_CONTROLLING_GONE: the instance's plugin depends on the
+ *	controlling function, which went away: its plugin gate closed, for
+ *	good
+ * @MDEV_PT_HEALTH_NR: number of states
+ *
+ * Several may hold at once; an instance shows the most severe.
+ */
+enum mdev_pt_health_state {
+	MDEV_PT_HEALTH_OK,
+	MDEV_PT_HEALTH_MIGRATION_FAILED,
+	MDEV_PT_HEALTH_DEVICE_ERROR,
+	MDEV_PT_HEALTH_CONTROLLING_GONE,
+	MDEV_PT_HEALTH_NR,
+};
+
+/**
+ * enum mdev_pt_pci_error - kinds of error the PCI core reports to a driver
+ * @MDEV_PT_PCI_ERR_NONFATAL: error_detected() with pci_channel_io_normal
+ * @MDEV_PT_PCI_ERR_FATAL: error_detected() with pci_channel_io_frozen
+ * @MDEV_PT_PCI_ERR_PERM_FAILURE: error_detected() with
+ *	pci_channel_io_perm_failure, the recovery failed
+ * @MDEV_PT_PCI_ERR_NR: number of kinds
+ */
+enum mdev_pt_pci_error {
+	MDEV_PT_PCI_ERR_NONFATAL,
+	MDEV_PT_PCI_ERR_FATAL,
+	MDEV_PT_PCI_ERR_PERM_FAILURE,
+	MDEV_PT_PCI_ERR_NR,
+};
+
+/**
+ * struct mdev_pt_health - health of the instance holding a function's lease
+ * @lock: serializes the changes and their uevents, so that the events go
+ *	out in the order of the changes; protects the fields below.  Taken
+ *	after the lease lock and the migration state mutex, never before
+ * @inst: the instance told of changes: from the end of its creation to
+ *	the start of its teardown (&mdev_pt_function.gate_srcu closing)
+ * @conditions: BIT() of each &enum mdev_pt_health_state but OK that holds
+ *	for the instance holding the lease, cleared when the lease is taken
+ * @shown: the state last announced to @inst
+ * @errors: PCI errors reported while the instance held the lease, by
+ *	&enum mdev_pt_pci_error
+ */
+struct mdev_pt_health {
+	struct mutex lock;		/* protects the fields below */
+	struct mdev_pt_instance *inst;
+	unsigned long conditions;
+	enum mdev_pt_health_state shown;
+	u64 errors[MDEV_PT_PCI_ERR_NR];
+};
+
 struct mdev_pt_mig_file;
 
 /**
@@ -214,6 +276,8 @@ struct mdev_pt_instance {
  *	removed; every gated path fails with -ENOTCONN.  Written under
  *	@lease_lock, read under @gate_srcu; reopened for the next instance
  * @mig: migration state, used while a migratable type holds the lease
+ * @health: health of the instance holding the lease, and the function's
+ *	PCI errors
  *
  * An mdev instance is a lease on @core_device: while no instance exists
  * the vfio device can neither be matched nor opened.
@@ -245,6 +309,7 @@ struct mdev_pt_function {
 	struct srcu_struct gate_srcu;
 	bool gate_closed;		/* written under lease_lock */
 	struct mdev_pt_mig mig;
+	struct mdev_pt_health health;
 };
 
 static inline struct mdev_pt_function *
@@ -324,6 +389,22 @@ static inline void mdev_pt_gate_assert_held(struct mdev_pt_function *fn)
 	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&fn->gate_srcu),
 			 "mdev_pt: plugin called outside its gate");
 }
+
+/* health.c */
+void mdev_pt_health_init(struct mdev_pt_function *fn);
+void mdev_pt_health_destroy(struct mdev_pt_function *fn);
+void mdev_pt_health_claim(struct mdev_pt_function *fn);
+int mdev_pt_health_add(struct mdev_pt_instance *inst);
+void mdev_pt_health_del(struct mdev_pt_instance *inst);
+void mdev_pt_health_announce(struct mdev_pt_instance *inst);
+void mdev_pt_health_withdraw(struct mdev_pt_instance *inst);
+void mdev_pt_health_set(struct mdev_pt_function *fn,
+			enum mdev_pt_health_state cond);
+void mdev_pt_health_clear(struct mdev_pt_function *fn,
+			  enum mdev_pt_health_state cond);
+enum mdev_pt_health_state mdev_pt_health_get(struct mdev_pt_function *fn);
+pci_ers_result_t mdev_pt_pci_error_detected(struct pci_dev *pdev,
+					    pci_channel_state_t state);
 
 /* cdev.c */
 int mdev_pt_cdev_named(struct mdev_pt_function *fn);

@@ -653,6 +653,8 @@ static void mdev_pt_mig_reset_locked(struct mdev_pt_function *fn)
 		mdev_pt_mig_drop_files(fn, false);
 		mdev_pt_mig_v1_reset(fn);
 	}
+	if (inst && fn->mig.state == VFIO_DEVICE_STATE_ERROR)
+		mdev_pt_health_clear(fn, MDEV_PT_HEALTH_MIGRATION_FAILED);
 	fn->mig.state = VFIO_DEVICE_STATE_RUNNING;
 }
 
@@ -981,6 +983,7 @@ void mdev_pt_mig_fail_locked(struct mdev_pt_function *fn)
 
 	fn->mig.state = VFIO_DEVICE_STATE_ERROR;
 	mdev_pt_mig_drop_files(fn, true);
+	mdev_pt_health_set(fn, MDEV_PT_HEALTH_MIGRATION_FAILED);
 }
 
 /**

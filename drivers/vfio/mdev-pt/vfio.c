@@ -46,6 +46,7 @@ static int mdev_pt_init_dev(struct vfio_device *core_vdev)
 	if (ret)
 		return ret;
 	mdev_pt_mig_init(fn);
+	mdev_pt_health_init(fn);
 
 	ret = vfio_pci_core_init_dev(core_vdev);
 	if (ret)
@@ -54,6 +55,7 @@ static int mdev_pt_init_dev(struct vfio_device *core_vdev)
 	return 0;
 
 out_cleanup_gate:
+	mdev_pt_health_destroy(fn);
 	mdev_pt_mig_destroy(fn);
 	cleanup_srcu_struct(&fn->gate_srcu);
 	return ret;
@@ -65,6 +67,7 @@ static void mdev_pt_release_dev(struct vfio_device *core_vdev)
 
 	mdev_pt_cdev_forget(fn);
 	iommu_group_put(fn->iommu_group);
+	mdev_pt_health_destroy(fn);
 	mdev_pt_mig_destroy(fn);
 	cleanup_srcu_struct(&fn->gate_srcu);
 	mutex_destroy(&fn->lease_lock);
@@ -136,6 +139,9 @@ static int mdev_pt_open_device(struct vfio_device *core_vdev)
 	vfio_pci_core_finish_enable(vdev);
 	fn->open = true;
 	reinit_completion(&fn->closed);
+	/* vfio_pci_core_enable() reset the function, if it can. */
+	if (vdev->reset_works)
+		mdev_pt_health_clear(fn, MDEV_PT_HEALTH_DEVICE_ERROR);
 	mutex_unlock(&fn->lease_lock);
 	return 0;
 
@@ -224,15 +230,24 @@ void mdev_pt_gate_exit(struct mdev_pt_function *fn, int idx)
  * included.  The gate opens again for the next instance to take the lease.
  * Called without the lease lock, the state mutex or a data file's lock,
  * which paths in the gate may wait for.
+ *
+ * Closed because the controlling function went away, the gate makes the
+ * instance's health controlling-function-lost; an instance being removed
+ * no longer shows its health.
  */
 void mdev_pt_gate_close(struct mdev_pt_function *fn)
 {
+	bool gone;
+
 	mutex_lock(&fn->lease_lock);
 	WRITE_ONCE(fn->gate_closed, true);
+	gone = fn->controlling_gone;
 	mutex_unlock(&fn->lease_lock);
 
 	synchronize_srcu(&fn->gate_srcu);
 	mdev_pt_mig_gate_closed(fn);
+	if (gone)
+		mdev_pt_health_set(fn, MDEV_PT_HEALTH_CONTROLLING_GONE);
 }
 
 /*
@@ -246,8 +261,10 @@ static long mdev_pt_ioctl_reset(struct mdev_pt_function *fn, unsigned long arg)
 	long ret;
 
 	ret = vfio_pci_core_ioctl(&fn->core_device.vdev, VFIO_DEVICE_RESET, arg);
-	if (!ret)
+	if (!ret) {
 		mdev_pt_mig_reset_sync(fn);
+		mdev_pt_health_clear(fn, MDEV_PT_HEALTH_DEVICE_ERROR);
+	}
 	return ret;
 }
 
