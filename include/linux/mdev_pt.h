@@ -42,6 +42,7 @@
 #include <linux/types.h>
 #include <uapi/linux/mdev_pt.h>
 
+struct dentry;
 struct mdev_pt_function;
 struct mdev_pt_instance;
 
@@ -143,6 +144,13 @@ struct mdev_pt_trap {
  *	power entry) around them, as vfio_pci_core does for its BAR
  *	accesses.  Return @count or a negative errno.  Required if the type
  *	has traps.
+ * @debugfs_init: optional; put the plugin's own debugfs files for the
+ *	instance (counters, shadow state) into @dir, the "vendor" directory
+ *	of the instance's debugfs directory, with the plugin's per-instance
+ *	state as their data.  Called after @create, before the instance can
+ *	be opened, only where debugfs is available.  The core removes @dir
+ *	and everything in it, waiting for readers, before @destroy: the
+ *	files need no removal of their own and never outlive the state.
  *
  * All callbacks run in process context and may sleep.  open, close and
  * trap_rw may run concurrently with each other only as vfio allows
@@ -155,6 +163,7 @@ struct mdev_pt_type_ops {
 	void (*close)(struct mdev_pt_instance *inst);
 	ssize_t (*trap_rw)(struct mdev_pt_instance *inst, unsigned int bar,
 			   char *buf, size_t count, u64 offset, bool iswrite);
+	void (*debugfs_init)(struct mdev_pt_instance *inst, struct dentry *dir);
 };
 
 /** MDEV_PT_MIG_PRE_COPY - &mdev_pt_migration_ops.flags: the type has pre-copy */

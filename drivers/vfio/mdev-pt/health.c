@@ -9,8 +9,8 @@
  * and every change of what it shows is announced by a KOBJ_CHANGE uevent
  * of the mdev device with MDEV_PT_HEALTH=<state> in its environment; the
  * creation of an instance announces
- * its first state the same way.  The PCI errors the instance saw are
- * counted (sysfs pci_errors/).
+ * its first state the same way.  The PCI errors are counted for the
+ * instance (sysfs pci_errors/) and for the function's binding (debugfs).
  *
  * The conditions belong to the function, for the instance holding its
  * lease, so that the paths that set and clear them (the PCI error
@@ -38,6 +38,18 @@ static const char * const mdev_pt_health_names[MDEV_PT_HEALTH_NR] = {
 	[MDEV_PT_HEALTH_DEVICE_ERROR]		= "device-error",
 	[MDEV_PT_HEALTH_CONTROLLING_GONE]	= "controlling-function-lost",
 };
+
+/* The names of the pci_errors/ attributes. */
+static const char * const mdev_pt_pci_error_names[MDEV_PT_PCI_ERR_NR] = {
+	[MDEV_PT_PCI_ERR_NONFATAL]	= "nonfatal",
+	[MDEV_PT_PCI_ERR_FATAL]		= "fatal",
+	[MDEV_PT_PCI_ERR_PERM_FAILURE]	= "perm_failure",
+};
+
+const char *mdev_pt_pci_error_name(enum mdev_pt_pci_error kind)
+{
+	return mdev_pt_pci_error_names[kind];
+}
 
 void mdev_pt_health_init(struct mdev_pt_function *fn)
 {
@@ -200,6 +212,19 @@ enum mdev_pt_health_state mdev_pt_health_get(struct mdev_pt_function *fn)
 }
 
 /**
+ * mdev_pt_health_fn_errors() - the PCI errors of the function's binding
+ * @fn: the function
+ * @errors: where to put them, by &enum mdev_pt_pci_error
+ */
+void mdev_pt_health_fn_errors(struct mdev_pt_function *fn,
+			      u64 errors[MDEV_PT_PCI_ERR_NR])
+{
+	mutex_lock(&fn->health.lock);
+	memcpy(errors, fn->health.fn_errors, sizeof(fn->health.fn_errors));
+	mutex_unlock(&fn->health.lock);
+}
+
+/**
  * mdev_pt_pci_error_detected() - the PCI core reports an error of the function
  * @pdev: the function
  * @state: pci_channel_io_normal for a non-fatal error, _frozen for a fatal
@@ -228,6 +253,7 @@ pci_ers_result_t mdev_pt_pci_error_detected(struct pci_dev *pdev,
 		kind = MDEV_PT_PCI_ERR_NONFATAL;
 
 	mutex_lock(&h->lock);
+	h->fn_errors[kind]++;
 	h->errors[kind]++;
 	__set_bit(MDEV_PT_HEALTH_DEVICE_ERROR, &h->conditions);
 	mdev_pt_health_update(h);

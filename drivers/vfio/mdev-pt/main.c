@@ -62,13 +62,15 @@ static int mdev_pt_pci_probe(struct pci_dev *pdev,
 	 * Registers the parent with the plugins loaded by now; those the
 	 * plugin request loads attach later, from a work item.
 	 */
+	mdev_pt_debugfs_add_function(fn);
 	ret = mdev_pt_function_add(fn);
 	if (ret)
-		goto out_unregister_vdev;
+		goto out_del_debugfs;
 
 	return 0;
 
-out_unregister_vdev:
+out_del_debugfs:
+	mdev_pt_debugfs_del_function(fn);
 	vfio_pci_core_unregister_device(&fn->core_device);
 out_put_vdev:
 	vfio_put_device(&fn->core_device.vdev);
@@ -89,6 +91,7 @@ static void mdev_pt_pci_remove(struct pci_dev *pdev)
 	 * SR-IOV.
 	 */
 	mdev_pt_function_del(fn);
+	mdev_pt_debugfs_del_function(fn);
 	vfio_pci_core_unregister_device(&fn->core_device);
 	vfio_put_device(&fn->core_device.vdev);
 }
@@ -135,9 +138,10 @@ static int __init mdev_pt_init(void)
 {
 	int ret;
 
+	mdev_pt_debugfs_init();
 	ret = mdev_register_driver(&mdev_pt_mdev_driver);
 	if (ret)
-		return ret;
+		goto out_debugfs_exit;
 
 	/* The PCI bus notifier behind vf_autobind. */
 	ret = mdev_pt_sriov_init();
@@ -159,6 +163,8 @@ out_sriov_exit:
 	mdev_pt_sriov_exit();
 out_unregister_mdev_driver:
 	mdev_unregister_driver(&mdev_pt_mdev_driver);
+out_debugfs_exit:
+	mdev_pt_debugfs_exit();
 	return ret;
 }
 
@@ -176,6 +182,7 @@ static void __exit mdev_pt_exit(void)
 	mdev_pt_wait_for_vdevs();
 	mdev_pt_sriov_exit();
 	mdev_unregister_driver(&mdev_pt_mdev_driver);
+	mdev_pt_debugfs_exit();
 }
 
 module_init(mdev_pt_init);

@@ -359,6 +359,7 @@ static int mdev_pt_mdev_probe(struct mdev_device *mdev)
 	}
 
 	mdev_pt_cdev_link(inst);
+	mdev_pt_debugfs_add_instance(inst);
 
 	/* Everything is in place: the instance may be opened. */
 	mutex_lock(&fn->lease_lock);
@@ -437,9 +438,11 @@ static void mdev_pt_mdev_remove(struct mdev_device *mdev)
 	/*
 	 * Until its user let go, the device kept working, so that the user
 	 * could quiesce it; from now on nothing reaches the plugin but
-	 * destroy, and the instance no longer announces its health.
+	 * destroy, and the instance neither announces its health nor keeps
+	 * its debugfs files (the plugin's among them) any longer.
 	 */
 	mdev_pt_health_withdraw(inst);
+	mdev_pt_debugfs_del_instance(inst);
 	mdev_pt_gate_close(fn);
 
 	mdev_pt_health_del(inst);

@@ -5,6 +5,7 @@
 #ifndef MDEV_PT_PRIV_H
 #define MDEV_PT_PRIV_H
 
+#include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/iommu.h>
 #include <linux/mdev.h>
@@ -139,6 +140,7 @@ enum mdev_pt_pci_error {
  * @shown: the state last announced to @inst
  * @errors: PCI errors reported while the instance held the lease, by
  *	&enum mdev_pt_pci_error
+ * @fn_errors: PCI errors reported during the whole binding
  */
 struct mdev_pt_health {
 	struct mutex lock;		/* protects the fields below */
@@ -146,6 +148,38 @@ struct mdev_pt_health {
 	unsigned long conditions;
 	enum mdev_pt_health_state shown;
 	u64 errors[MDEV_PT_PCI_ERR_NR];
+	u64 fn_errors[MDEV_PT_PCI_ERR_NR];
+};
+
+/**
+ * struct mdev_pt_trap_stats - accesses to an instance's trapped ranges
+ * @reads: reads handed to the plugin, counted in naturally aligned pieces
+ * @writes: writes handed to the plugin, likewise
+ * @errors: pieces the plugin refused
+ */
+struct mdev_pt_trap_stats {
+	atomic64_t reads;
+	atomic64_t writes;
+	atomic64_t errors;
+};
+
+/**
+ * struct mdev_pt_mig_stats - migration counters of a migratable instance
+ * @arcs: arcs of the state machine taken
+ * @errors: times the device entered the ERROR state
+ * @resets: times a reset or the close put the state back to RUNNING
+ * @bytes_saved: stream bytes user space read from save files
+ * @bytes_loaded: stream bytes user space wrote into resume files
+ *
+ * Protected by &mdev_pt_mig.state_mutex; zeroed when the instance takes
+ * the lease.
+ */
+struct mdev_pt_mig_stats {
+	u64 arcs;
+	u64 errors;
+	u64 resets;
+	u64 bytes_saved;
+	u64 bytes_loaded;
 };
 
 struct mdev_pt_mig_file;
@@ -190,6 +224,7 @@ struct mdev_pt_mig_v1 {
  * @saving: the save file, with a reference, while saving
  * @resuming: the resume file, with a reference, while resuming
  * @v1: the v1 region, while the instance is open
+ * @stats: counters of the instance holding the lease
  */
 struct mdev_pt_mig {
 	struct mutex state_mutex;	/* protects the fields below */
@@ -201,6 +236,7 @@ struct mdev_pt_mig {
 	struct mdev_pt_mig_file *saving;
 	struct mdev_pt_mig_file *resuming;
 	struct mdev_pt_mig_v1 v1;
+	struct mdev_pt_mig_stats stats;
 };
 
 /**
@@ -216,6 +252,9 @@ struct mdev_pt_mig {
  * @irq_lock: protects @irq_vecs
  * @irq_vecs: vectors of the type's custom IRQs, in order
  * @irq_base: index into @irq_vecs of each custom IRQ's first vector
+ * @traps: accesses to the type's trapped ranges
+ * @debugfs: the instance's debugfs directory, from the end of its
+ *	creation to the start of its teardown
  */
 struct mdev_pt_instance {
 	struct mdev_device *mdev;
@@ -228,6 +267,8 @@ struct mdev_pt_instance {
 	spinlock_t irq_lock;		/* protects irq_vecs */
 	struct mdev_pt_irq_vec *irq_vecs;
 	unsigned int irq_base[MDEV_PT_MAX_IRQS];
+	struct mdev_pt_trap_stats traps;
+	struct dentry *debugfs;
 };
 
 /**
@@ -278,6 +319,8 @@ struct mdev_pt_instance {
  * @mig: migration state, used while a migratable type holds the lease
  * @health: health of the instance holding the lease, and the function's
  *	PCI errors
+ * @debugfs: the function's debugfs directory, written in PCI probe and
+ *	remove only
  *
  * An mdev instance is a lease on @core_device: while no instance exists
  * the vfio device can neither be matched nor opened.
@@ -310,6 +353,7 @@ struct mdev_pt_function {
 	bool gate_closed;		/* written under lease_lock */
 	struct mdev_pt_mig mig;
 	struct mdev_pt_health health;
+	struct dentry *debugfs;
 };
 
 static inline struct mdev_pt_function *
@@ -351,6 +395,12 @@ mdev_pt_inst_type(struct mdev_pt_instance *inst)
 	return inst ? inst->mt->type : NULL;
 }
 
+/* The instance's type directory name, "mdev_pt-<sysfs_name>". */
+static inline const char *mdev_pt_inst_type_name(struct mdev_pt_instance *inst)
+{
+	return kobject_name(&inst->mdev->type->kobj);
+}
+
 /*
  * Whether the instance's type belongs to a plugin that depends on the
  * controlling function (has &mdev_pt_plugin.controlling_gone).
@@ -390,6 +440,14 @@ static inline void mdev_pt_gate_assert_held(struct mdev_pt_function *fn)
 			 "mdev_pt: plugin called outside its gate");
 }
 
+/* debugfs.c */
+void mdev_pt_debugfs_init(void);
+void mdev_pt_debugfs_exit(void);
+void mdev_pt_debugfs_add_function(struct mdev_pt_function *fn);
+void mdev_pt_debugfs_del_function(struct mdev_pt_function *fn);
+void mdev_pt_debugfs_add_instance(struct mdev_pt_instance *inst);
+void mdev_pt_debugfs_del_instance(struct mdev_pt_instance *inst);
+
 /* health.c */
 void mdev_pt_health_init(struct mdev_pt_function *fn);
 void mdev_pt_health_destroy(struct mdev_pt_function *fn);
@@ -403,6 +461,9 @@ void mdev_pt_health_set(struct mdev_pt_function *fn,
 void mdev_pt_health_clear(struct mdev_pt_function *fn,
 			  enum mdev_pt_health_state cond);
 enum mdev_pt_health_state mdev_pt_health_get(struct mdev_pt_function *fn);
+void mdev_pt_health_fn_errors(struct mdev_pt_function *fn,
+			      u64 errors[MDEV_PT_PCI_ERR_NR]);
+const char *mdev_pt_pci_error_name(enum mdev_pt_pci_error kind);
 pci_ers_result_t mdev_pt_pci_error_detected(struct pci_dev *pdev,
 					    pci_channel_state_t state);
 
@@ -470,6 +531,9 @@ void mdev_pt_mig_close(struct mdev_pt_function *fn);
 void mdev_pt_mig_reset_done(struct mdev_pt_function *fn);
 void mdev_pt_mig_reset_sync(struct mdev_pt_function *fn);
 void mdev_pt_mig_gate_closed(struct mdev_pt_function *fn);
+void mdev_pt_mig_read_state(struct mdev_pt_function *fn,
+			    enum vfio_device_mig_state *state,
+			    struct mdev_pt_mig_stats *stats);
 extern const struct attribute *mdev_pt_mig_type_attr;
 extern const struct attribute *mdev_pt_mig_dev_attr;
 

@@ -604,6 +604,32 @@ mdev_pt_mig_file_new(struct mdev_pt_instance *inst, bool saving)
 }
 
 /*
+ * Count the stream bytes the current data file moved since the last time,
+ * and return them: the bytes of the state an arc leaves.
+ */
+static u64 mdev_pt_mig_account(struct mdev_pt_function *fn)
+{
+	struct mdev_pt_mig_file *migf = fn->mig.saving ?: fn->mig.resuming;
+	u64 n;
+
+	lockdep_assert_held(&fn->mig.state_mutex);
+
+	if (!migf)
+		return 0;
+
+	mutex_lock(&migf->lock);
+	n = migf->total - migf->accounted;
+	migf->accounted = migf->total;
+	mutex_unlock(&migf->lock);
+
+	if (migf->saving)
+		fn->mig.stats.bytes_saved += n;
+	else
+		fn->mig.stats.bytes_loaded += n;
+	return n;
+}
+
+/*
  * Drop the files of the current save or resume.  Inside the plugin gate
  * (@gated) the plugin is told and the files die with -ENODEV; after it
  * closed, the plugin hears nothing and the files die with -ENOTCONN.
@@ -614,6 +640,9 @@ static void mdev_pt_mig_drop_files(struct mdev_pt_function *fn, bool gated)
 	int err = gated ? -ENODEV : -ENOTCONN;
 
 	lockdep_assert_held(&fn->mig.state_mutex);
+
+	/* What moved since the last arc, for the counters. */
+	mdev_pt_mig_account(fn);
 
 	if (fn->mig.saving) {
 		mdev_pt_mig_file_disable(fn->mig.saving, err);
@@ -653,8 +682,11 @@ static void mdev_pt_mig_reset_locked(struct mdev_pt_function *fn)
 		mdev_pt_mig_drop_files(fn, false);
 		mdev_pt_mig_v1_reset(fn);
 	}
-	if (inst && fn->mig.state == VFIO_DEVICE_STATE_ERROR)
-		mdev_pt_health_clear(fn, MDEV_PT_HEALTH_MIGRATION_FAILED);
+	if (inst) {
+		fn->mig.stats.resets++;
+		if (fn->mig.state == VFIO_DEVICE_STATE_ERROR)
+			mdev_pt_health_clear(fn, MDEV_PT_HEALTH_MIGRATION_FAILED);
+	}
 	fn->mig.state = VFIO_DEVICE_STATE_RUNNING;
 }
 
@@ -956,11 +988,13 @@ struct file *mdev_pt_mig_set_state_locked(struct mdev_pt_function *fn,
 		if (ret)
 			return ERR_PTR(ret);
 
+		mdev_pt_mig_account(fn);
 		res = mdev_pt_mig_step(fn, next);
 		if (IS_ERR(res)) {
 			mdev_pt_mig_fail_locked(fn);
 			return res;
 		}
+		fn->mig.stats.arcs++;
 		fn->mig.state = next;
 		if (WARN_ON(res && new != next)) {
 			fput(res);
@@ -982,6 +1016,7 @@ void mdev_pt_mig_fail_locked(struct mdev_pt_function *fn)
 	lockdep_assert_held(&fn->mig.state_mutex);
 
 	fn->mig.state = VFIO_DEVICE_STATE_ERROR;
+	fn->mig.stats.errors++;
 	mdev_pt_mig_drop_files(fn, true);
 	mdev_pt_health_set(fn, MDEV_PT_HEALTH_MIGRATION_FAILED);
 }
@@ -1114,7 +1149,30 @@ void mdev_pt_mig_attach(struct mdev_pt_instance *inst)
 	mdev_pt_mig_state_lock(fn);
 	fn->mig.inst = inst;
 	fn->mig.state = VFIO_DEVICE_STATE_RUNNING;
+	memset(&fn->mig.stats, 0, sizeof(fn->mig.stats));
 	mdev_pt_mig_state_unlock(fn);
+}
+
+/**
+ * mdev_pt_mig_read_state() - the state and counters of the migratable instance
+ * @fn: the function, a migratable instance holding the lease
+ * @state: where to put the state, or NULL
+ * @stats: where to put the counters, or NULL
+ *
+ * For debugfs: takes the state mutex without applying a pending reset,
+ * which would call into the plugin, so a reset of the last moments may not
+ * show yet.
+ */
+void mdev_pt_mig_read_state(struct mdev_pt_function *fn,
+			    enum vfio_device_mig_state *state,
+			    struct mdev_pt_mig_stats *stats)
+{
+	mutex_lock(&fn->mig.state_mutex);
+	if (state)
+		*state = fn->mig.state;
+	if (stats)
+		*stats = fn->mig.stats;
+	mutex_unlock(&fn->mig.state_mutex);
 }
 
 /**

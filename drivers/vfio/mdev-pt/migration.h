@@ -34,6 +34,7 @@
  * @step: save: what to emit next; load: which record is expected next
  * @data_bytes: DATA payload bytes emitted or received
  * @total: stream bytes read or written, for messages
+ * @accounted: the part of @total counted in &mdev_pt_mig.stats and traced
  * @rec: load: the header of the record being received
  * @rec_fill: load: bytes of @rec received
  */
@@ -52,6 +53,7 @@ struct mdev_pt_mig_file {
 	unsigned int step;
 	u64 data_bytes;
 	u64 total;
+	u64 accounted;
 	struct mdev_pt_mig_record rec;
 	size_t rec_fill;
 };

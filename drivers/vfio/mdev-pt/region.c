@@ -243,10 +243,13 @@ static ssize_t mdev_pt_trap_rw(struct mdev_pt_instance *inst,
 		}
 		ret = type->ops->trap_rw(inst, trap->bar, buf, n, pos + done,
 					 iswrite);
+		atomic64_inc(iswrite ? &inst->traps.writes : &inst->traps.reads);
 		if (ret >= 0 && ret != n)
 			ret = -EIO;
-		if (ret < 0)
+		if (ret < 0) {
+			atomic64_inc(&inst->traps.errors);
 			break;
+		}
 		if (!iswrite && copy_to_user(ubuf + done, buf, n)) {
 			ret = -EFAULT;
 			break;

@@ -10,8 +10,10 @@
  * type's DMA violation IRQ.
  */
 
+#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <uapi/linux/mdev_pt.h>
@@ -267,11 +269,40 @@ static int edu_audit_open(struct mdev_pt_instance *inst)
 	return 0;
 }
 
+/* debugfs: vendor/dma, the audit's counters and limit. */
+static int edu_audit_dma_show(struct seq_file *s, void *unused)
+{
+	struct edu_audit *audit = s->private;
+	struct edu_audit_counters counters;
+	unsigned int max;
+
+	mutex_lock(&audit->lock);
+	counters = audit->counters;
+	max = audit->max_dma_bytes;
+	mutex_unlock(&audit->lock);
+
+	seq_printf(s, "commands %llu\n", counters.commands);
+	seq_printf(s, "bytes %llu\n", counters.bytes);
+	seq_printf(s, "violations %llu\n", counters.violations);
+	seq_printf(s, "max_dma_bytes %u\n", max);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(edu_audit_dma);
+
+/* The core removes the file before edu_audit_destroy() frees @audit. */
+static void edu_audit_debugfs_init(struct mdev_pt_instance *inst,
+				   struct dentry *dir)
+{
+	debugfs_create_file("dma", 0400, dir, mdev_pt_get_drvdata(inst),
+			    &edu_audit_dma_fops);
+}
+
 const struct mdev_pt_type_ops mdev_pt_edu_audit_ops = {
 	.create		= edu_audit_create,
 	.destroy	= edu_audit_destroy,
 	.open		= edu_audit_open,
 	.trap_rw	= edu_audit_trap_rw,
+	.debugfs_init	= edu_audit_debugfs_init,
 };
 
 /* The DMA stats region: struct mdev_pt_edu_dma_stats, read-only. */
