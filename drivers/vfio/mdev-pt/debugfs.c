@@ -28,6 +28,7 @@
 
 #include "compat.h"
 #include "mdev_pt_priv.h"
+#include "mdev_pt_trace.h"
 
 static struct dentry *mdev_pt_debugfs_root;
 
@@ -177,8 +178,10 @@ void mdev_pt_debugfs_add_instance(struct mdev_pt_instance *inst)
 	}
 	if (type->ops && type->ops->debugfs_init) {
 		sub = debugfs_create_dir("vendor", dir);
-		if (!IS_ERR(sub))
+		if (!IS_ERR(sub)) {
 			type->ops->debugfs_init(inst, sub);
+			trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_DEBUGFS_INIT, 0);
+		}
 	}
 }
 

@@ -7,8 +7,8 @@
  * an error of its function, or the controlling function its plugin depends
  * on went away.  It shows the most severe in its sysfs attribute "health",
  * and every change of what it shows is announced by a KOBJ_CHANGE uevent
- * of the mdev device with MDEV_PT_HEALTH=<state> in its environment; the
- * creation of an instance announces
+ * of the mdev device with MDEV_PT_HEALTH=<state> in its environment (and
+ * the mdev_pt_health tracepoint); the creation of an instance announces
  * its first state the same way.  The PCI errors are counted for the
  * instance (sysfs pci_errors/) and for the function's binding (debugfs).
  *
@@ -30,6 +30,7 @@
 #include <linux/sysfs.h>
 
 #include "mdev_pt_priv.h"
+#include "mdev_pt_trace.h"
 
 /* The values of the health attribute and of MDEV_PT_HEALTH: ABI. */
 static const char * const mdev_pt_health_names[MDEV_PT_HEALTH_NR] = {
@@ -96,6 +97,7 @@ static void mdev_pt_health_update(struct mdev_pt_health *h)
 	if (!inst || state == h->shown)
 		return;
 
+	trace_mdev_pt_health(inst, h->shown, state);
 	if (state == MDEV_PT_HEALTH_OK)
 		dev_info(&inst->mdev->dev, "health: %s, was %s\n",
 			 mdev_pt_health_names[state],
@@ -251,6 +253,8 @@ pci_ers_result_t mdev_pt_pci_error_detected(struct pci_dev *pdev,
 		kind = MDEV_PT_PCI_ERR_PERM_FAILURE;
 	else
 		kind = MDEV_PT_PCI_ERR_NONFATAL;
+
+	trace_mdev_pt_pci_error(fn, kind);
 
 	mutex_lock(&h->lock);
 	h->fn_errors[kind]++;

@@ -21,6 +21,7 @@
 #include <linux/wait_bit.h>
 
 #include "mdev_pt_priv.h"
+#include "mdev_pt_trace.h"
 
 /* How long to wait for the user between two release requests. */
 #define MDEV_PT_REQUEST_INTERVAL	(10 * HZ)
@@ -325,6 +326,7 @@ static int mdev_pt_mdev_probe(struct mdev_device *mdev)
 	dev_set_drvdata(&mdev->dev, inst);
 	if (type && type->ops && type->ops->create) {
 		ret = type->ops->create(inst);
+		trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_CREATE, ret);
 		if (ret) {
 			dev_err(&mdev->dev, "%s refused the instance: %d\n",
 				type->sysfs_name, ret);
@@ -366,6 +368,7 @@ static int mdev_pt_mdev_probe(struct mdev_device *mdev)
 	fn->removing = false;
 	mutex_unlock(&fn->lease_lock);
 	mdev_pt_health_announce(inst);
+	trace_mdev_pt_create(inst, 0);
 	return 0;
 
 out_detach_mig:
@@ -377,8 +380,10 @@ out_remove_attrs:
 	if (type && type->attrs)
 		sysfs_remove_group(&mdev->dev.kobj, type->attrs);
 out_destroy:
-	if (type && type->ops && type->ops->destroy)
+	if (type && type->ops && type->ops->destroy) {
 		type->ops->destroy(inst);
+		trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_DESTROY, 0);
+	}
 out_free_irqs:
 	mdev_pt_irqs_free(inst);
 out_unlink:
@@ -386,6 +391,7 @@ out_unlink:
 out_release_lease:
 	mdev_pt_lease_release(fn);
 out_free:
+	trace_mdev_pt_create(inst, ret);
 	kfree(inst);
 	return ret;
 }
@@ -452,12 +458,15 @@ static void mdev_pt_mdev_remove(struct mdev_device *mdev)
 	}
 	if (type && type->attrs)
 		sysfs_remove_group(&mdev->dev.kobj, type->attrs);
-	if (type && type->ops && type->ops->destroy)
+	if (type && type->ops && type->ops->destroy) {
 		type->ops->destroy(inst);
+		trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_DESTROY, 0);
+	}
 	mdev_pt_irqs_free(inst);
 	mdev_pt_cdev_unlink(inst);
 	sysfs_remove_link(&mdev->dev.kobj, "iommu_group");
 	mdev_pt_lease_release(fn);
+	trace_mdev_pt_remove(inst);
 	kfree(inst);
 }
 

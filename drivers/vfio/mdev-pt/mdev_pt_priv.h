@@ -129,6 +129,58 @@ enum mdev_pt_pci_error {
 };
 
 /**
+ * enum mdev_pt_plugin_op - the plugin callbacks, for tracing
+ * @MDEV_PT_OP_PROBE: &mdev_pt_plugin.probe
+ * @MDEV_PT_OP_REMOVE: &mdev_pt_plugin.remove
+ * @MDEV_PT_OP_CONTROLLING_GONE: &mdev_pt_plugin.controlling_gone
+ * @MDEV_PT_OP_CREATE: &mdev_pt_type_ops.create
+ * @MDEV_PT_OP_DESTROY: &mdev_pt_type_ops.destroy
+ * @MDEV_PT_OP_OPEN: &mdev_pt_type_ops.open
+ * @MDEV_PT_OP_CLOSE: &mdev_pt_type_ops.close
+ * @MDEV_PT_OP_TRAP_RW: &mdev_pt_type_ops.trap_rw
+ * @MDEV_PT_OP_DEBUGFS_INIT: &mdev_pt_type_ops.debugfs_init
+ * @MDEV_PT_OP_REGION_RW: &mdev_pt_region.rw
+ * @MDEV_PT_OP_REGION_MMAP: &mdev_pt_region.mmap
+ * @MDEV_PT_OP_QUIESCE: &mdev_pt_migration_ops.quiesce
+ * @MDEV_PT_OP_UNQUIESCE: &mdev_pt_migration_ops.unquiesce
+ * @MDEV_PT_OP_STOP: &mdev_pt_migration_ops.stop
+ * @MDEV_PT_OP_RESUME: &mdev_pt_migration_ops.resume
+ * @MDEV_PT_OP_SAVE_BEGIN: &mdev_pt_migration_ops.save_begin
+ * @MDEV_PT_OP_SAVE_PENDING: &mdev_pt_migration_ops.save_pending
+ * @MDEV_PT_OP_SAVE: &mdev_pt_migration_ops.save
+ * @MDEV_PT_OP_SAVE_END: &mdev_pt_migration_ops.save_end
+ * @MDEV_PT_OP_LOAD_BEGIN: &mdev_pt_migration_ops.load_begin
+ * @MDEV_PT_OP_LOAD: &mdev_pt_migration_ops.load
+ * @MDEV_PT_OP_LOAD_END: &mdev_pt_migration_ops.load_end
+ * @MDEV_PT_OP_RESET: &mdev_pt_migration_ops.reset
+ */
+enum mdev_pt_plugin_op {
+	MDEV_PT_OP_PROBE,
+	MDEV_PT_OP_REMOVE,
+	MDEV_PT_OP_CONTROLLING_GONE,
+	MDEV_PT_OP_CREATE,
+	MDEV_PT_OP_DESTROY,
+	MDEV_PT_OP_OPEN,
+	MDEV_PT_OP_CLOSE,
+	MDEV_PT_OP_TRAP_RW,
+	MDEV_PT_OP_DEBUGFS_INIT,
+	MDEV_PT_OP_REGION_RW,
+	MDEV_PT_OP_REGION_MMAP,
+	MDEV_PT_OP_QUIESCE,
+	MDEV_PT_OP_UNQUIESCE,
+	MDEV_PT_OP_STOP,
+	MDEV_PT_OP_RESUME,
+	MDEV_PT_OP_SAVE_BEGIN,
+	MDEV_PT_OP_SAVE_PENDING,
+	MDEV_PT_OP_SAVE,
+	MDEV_PT_OP_SAVE_END,
+	MDEV_PT_OP_LOAD_BEGIN,
+	MDEV_PT_OP_LOAD,
+	MDEV_PT_OP_LOAD_END,
+	MDEV_PT_OP_RESET,
+};
+
+/**
  * struct mdev_pt_health - health of the instance holding a function's lease
  * @lock: serializes the changes and their uevents, so that the events go
  *	out in the order of the changes; protects the fields below.  Taken
@@ -393,6 +445,13 @@ static inline const struct mdev_pt_type *
 mdev_pt_inst_type(struct mdev_pt_instance *inst)
 {
 	return inst ? inst->mt->type : NULL;
+}
+
+/* The plugin of an instance of a plugin's type (not the generic type). */
+static inline const struct mdev_pt_plugin *
+mdev_pt_inst_plugin(struct mdev_pt_instance *inst)
+{
+	return inst->mt->attach->plugin;
 }
 
 /* The instance's type directory name, "mdev_pt-<sysfs_name>". */

@@ -36,6 +36,7 @@
 
 #include "compat.h"
 #include "migration.h"
+#include "mdev_pt_trace.h"
 
 /* Save steps: what mdev_pt_mig_file_save() emits next. */
 enum {
@@ -200,6 +201,7 @@ ssize_t mdev_pt_mig_file_save(struct mdev_pt_mig_file *migf)
 	case MDEV_PT_SAVE_DATA:
 		n = mdev_pt_mig_ops(inst)->save(inst, migf->buf + MDEV_PT_REC_SIZE,
 						MDEV_PT_MIG_DATA_MAX);
+		trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_SAVE, n);
 		if (n < 0 || n > MDEV_PT_MIG_DATA_MAX) {
 			dev_err(mdev_pt_instance_dev(inst), "saving the device state failed: %zd\n",
 				n);
@@ -381,6 +383,7 @@ static int mdev_pt_mig_take_record(struct mdev_pt_mig_file *migf)
 		if (migf->step != MDEV_PT_LOAD_DATA)
 			goto out_order;
 		ret = mdev_pt_mig_ops(inst)->load(inst, migf->buf, len);
+		trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_LOAD, ret);
 		if (ret) {
 			dev_err(dev, "migration stream refused: the device state of record %llu bytes in does not load: %d\n",
 				migf->total, ret);
@@ -537,6 +540,7 @@ static long mdev_pt_mig_precopy_info(struct mdev_pt_mig_file *migf,
 	}
 	inst = migf->inst;
 	mdev_pt_mig_ops(inst)->save_pending(inst, &initial, &dirty);
+	trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_SAVE_PENDING, 0);
 	info.flags = 0;
 	info.initial_bytes = initial + migf->len - migf->pos;
 	info.dirty_bytes = dirty;
@@ -638,6 +642,7 @@ static void mdev_pt_mig_drop_files(struct mdev_pt_function *fn, bool gated)
 {
 	struct mdev_pt_instance *inst = gated ? fn->mig.inst : NULL;
 	int err = gated ? -ENODEV : -ENOTCONN;
+	int ret;
 
 	lockdep_assert_held(&fn->mig.state_mutex);
 
@@ -648,15 +653,19 @@ static void mdev_pt_mig_drop_files(struct mdev_pt_function *fn, bool gated)
 		mdev_pt_mig_file_disable(fn->mig.saving, err);
 		fput(fn->mig.saving->filp);
 		fn->mig.saving = NULL;
-		if (inst && mdev_pt_mig_ops(inst)->save_end)
+		if (inst && mdev_pt_mig_ops(inst)->save_end) {
 			mdev_pt_mig_ops(inst)->save_end(inst);
+			trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_SAVE_END, 0);
+		}
 	}
 	if (fn->mig.resuming) {
 		mdev_pt_mig_file_disable(fn->mig.resuming, err);
 		fput(fn->mig.resuming->filp);
 		fn->mig.resuming = NULL;
-		if (inst && mdev_pt_mig_ops(inst)->load_end)
-			mdev_pt_mig_ops(inst)->load_end(inst, false);
+		if (inst && mdev_pt_mig_ops(inst)->load_end) {
+			ret = mdev_pt_mig_ops(inst)->load_end(inst, false);
+			trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_LOAD_END, ret);
+		}
 	}
 }
 
@@ -675,14 +684,17 @@ static void mdev_pt_mig_reset_locked(struct mdev_pt_function *fn)
 	if (inst && mdev_pt_gate_enter(fn, &idx)) {
 		mdev_pt_mig_drop_files(fn, true);
 		mdev_pt_mig_v1_reset(fn);
-		if (mdev_pt_mig_ops(inst)->reset)
+		if (mdev_pt_mig_ops(inst)->reset) {
 			mdev_pt_mig_ops(inst)->reset(inst);
+			trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_RESET, 0);
+		}
 		mdev_pt_gate_exit(fn, idx);
 	} else {
 		mdev_pt_mig_drop_files(fn, false);
 		mdev_pt_mig_v1_reset(fn);
 	}
 	if (inst) {
+		trace_mdev_pt_mig_reset(inst, fn->mig.state);
 		fn->mig.stats.resets++;
 		if (fn->mig.state == VFIO_DEVICE_STATE_ERROR)
 			mdev_pt_health_clear(fn, MDEV_PT_HEALTH_MIGRATION_FAILED);
@@ -789,13 +801,14 @@ void mdev_pt_mig_reset_sync(struct mdev_pt_function *fn)
 
 static int mdev_pt_mig_verb(struct mdev_pt_instance *inst,
 			    int (*verb)(struct mdev_pt_instance *inst),
-			    const char *what)
+			    enum mdev_pt_plugin_op op, const char *what)
 {
 	int ret;
 
 	if (!verb)
 		return 0;
 	ret = verb(inst);
+	trace_mdev_pt_plugin_call(inst, op, ret);
 	if (ret)
 		dev_err(mdev_pt_instance_dev(inst), "%s failed: %d\n", what,
 			ret);
@@ -818,6 +831,7 @@ static struct file *mdev_pt_mig_save_start(struct mdev_pt_function *fn,
 
 	if (ops->save_begin) {
 		ret = ops->save_begin(inst, precopy);
+		trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_SAVE_BEGIN, ret);
 		if (ret) {
 			dev_err(mdev_pt_instance_dev(inst), "starting the save failed: %d\n",
 				ret);
@@ -843,6 +857,7 @@ static struct file *mdev_pt_mig_resume_start(struct mdev_pt_function *fn)
 
 	if (ops->load_begin) {
 		ret = ops->load_begin(inst);
+		trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_LOAD_BEGIN, ret);
 		if (ret) {
 			dev_err(mdev_pt_instance_dev(inst), "starting the resume failed: %d\n",
 				ret);
@@ -881,6 +896,7 @@ static int mdev_pt_mig_resume_finish(struct mdev_pt_function *fn)
 	if (ops->load_end) {
 		int err = ops->load_end(inst, !ret);
 
+		trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_LOAD_END, err);
 		if (!ret && err) {
 			dev_err(mdev_pt_instance_dev(inst), "the device refused the loaded state: %d\n",
 				err);
@@ -897,7 +913,7 @@ static int mdev_pt_mig_end_precopy(struct mdev_pt_function *fn)
 	int ret;
 
 	ret = mdev_pt_mig_verb(fn->mig.inst, mdev_pt_mig_ops(fn->mig.inst)->stop,
-			       "stop");
+			       MDEV_PT_OP_STOP, "stop");
 	if (!ret) {
 		mutex_lock(&migf->lock);
 		migf->precopy = false;
@@ -922,13 +938,17 @@ static struct file *mdev_pt_mig_step(struct mdev_pt_function *fn,
 
 	/* The P2P states exist only for types with quiesce. */
 	if (ARC(RUNNING, RUNNING_P2P))
-		ret = mdev_pt_mig_verb(inst, ops->quiesce, "quiesce");
+		ret = mdev_pt_mig_verb(inst, ops->quiesce,
+				       MDEV_PT_OP_QUIESCE, "quiesce");
 	if (ARC(RUNNING_P2P, RUNNING))
-		ret = mdev_pt_mig_verb(inst, ops->unquiesce, "unquiesce");
+		ret = mdev_pt_mig_verb(inst, ops->unquiesce,
+				       MDEV_PT_OP_UNQUIESCE, "unquiesce");
 	if (ARC(RUNNING_P2P, STOP) || ARC(RUNNING, STOP))
-		ret = mdev_pt_mig_verb(inst, ops->stop, "stop");
+		ret = mdev_pt_mig_verb(inst, ops->stop,
+				       MDEV_PT_OP_STOP, "stop");
 	if (ARC(STOP, RUNNING_P2P) || ARC(STOP, RUNNING))
-		ret = mdev_pt_mig_verb(inst, ops->resume, "resume");
+		ret = mdev_pt_mig_verb(inst, ops->resume,
+				       MDEV_PT_OP_RESUME, "resume");
 	if (ARC(STOP, STOP_COPY))
 		return mdev_pt_mig_save_start(fn, false);
 	if (ARC(STOP_COPY, STOP)) {
@@ -947,9 +967,11 @@ static struct file *mdev_pt_mig_step(struct mdev_pt_function *fn,
 		ret = 0;
 	}
 	if (ARC(PRE_COPY, PRE_COPY_P2P))
-		ret = mdev_pt_mig_verb(inst, ops->quiesce, "quiesce");
+		ret = mdev_pt_mig_verb(inst, ops->quiesce,
+				       MDEV_PT_OP_QUIESCE, "quiesce");
 	if (ARC(PRE_COPY_P2P, PRE_COPY))
-		ret = mdev_pt_mig_verb(inst, ops->unquiesce, "unquiesce");
+		ret = mdev_pt_mig_verb(inst, ops->unquiesce,
+				       MDEV_PT_OP_UNQUIESCE, "unquiesce");
 	if (ARC(PRE_COPY_P2P, STOP_COPY) || ARC(PRE_COPY, STOP_COPY))
 		ret = mdev_pt_mig_end_precopy(fn);
 #undef ARC
@@ -974,6 +996,7 @@ struct file *mdev_pt_mig_set_state_locked(struct mdev_pt_function *fn,
 	struct vfio_device *vdev = &fn->core_device.vdev;
 	enum vfio_device_mig_state next;
 	struct file *res = NULL;
+	u64 bytes, start;
 	int ret;
 
 	lockdep_assert_held(&fn->mig.state_mutex);
@@ -988,8 +1011,12 @@ struct file *mdev_pt_mig_set_state_locked(struct mdev_pt_function *fn,
 		if (ret)
 			return ERR_PTR(ret);
 
-		mdev_pt_mig_account(fn);
+		bytes = mdev_pt_mig_account(fn);
+		start = ktime_get_ns();
 		res = mdev_pt_mig_step(fn, next);
+		trace_mdev_pt_mig_arc(fn->mig.inst, fn->mig.state, next,
+				      PTR_ERR_OR_ZERO(res), bytes,
+				      ktime_get_ns() - start);
 		if (IS_ERR(res)) {
 			mdev_pt_mig_fail_locked(fn);
 			return res;
@@ -1040,6 +1067,7 @@ u64 mdev_pt_mig_file_pending(struct mdev_pt_mig_file *migf)
 		return migf->len - migf->pos;
 
 	mdev_pt_mig_ops(inst)->save_pending(inst, &initial, &dirty);
+	trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_SAVE_PENDING, 0);
 	return migf->len - migf->pos + initial + dirty +
 	       mdev_pt_mig_overhead(inst, initial + dirty);
 }
@@ -1058,6 +1086,7 @@ static u64 mdev_pt_mig_pending(struct mdev_pt_function *fn)
 	lockdep_assert_held(&fn->mig.state_mutex);
 
 	mdev_pt_mig_ops(inst)->save_pending(inst, &initial, &dirty);
+	trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_SAVE_PENDING, 0);
 	return initial + dirty + mdev_pt_mig_overhead(inst, initial + dirty);
 }
 

@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 
 #include "mdev_pt_priv.h"
+#include "mdev_pt_trace.h"
 
 static DEFINE_MUTEX(mdev_pt_lock);
 static LIST_HEAD(mdev_pt_plugins);	/* protected by mdev_pt_lock */
@@ -94,6 +95,7 @@ static bool mdev_pt_attach_plugin(struct mdev_pt_function *fn,
 
 	if (plugin->probe) {
 		ret = plugin->probe(fn, id);
+		trace_mdev_pt_plugin_fn_call(plugin, fn, MDEV_PT_OP_PROBE, ret);
 		if (ret) {
 			if (ret != -ENODEV)
 				pci_warn(pdev, "plugin %s failed to probe: %d\n",
@@ -169,8 +171,11 @@ static void mdev_pt_detach_plugins(struct mdev_pt_function *fn)
 	lockdep_assert_held(&fn->parent_lock);
 
 	list_for_each_entry_safe_reverse(attach, tmp, &fn->plugins, node) {
-		if (attach->plugin->remove)
+		if (attach->plugin->remove) {
 			attach->plugin->remove(fn);
+			trace_mdev_pt_plugin_fn_call(attach->plugin, fn,
+						     MDEV_PT_OP_REMOVE, 0);
+		}
 		mutex_lock(&mdev_pt_lock);
 		list_del(&attach->node);
 		mutex_unlock(&mdev_pt_lock);
@@ -346,9 +351,14 @@ void mdev_pt_controlling_gone(struct mdev_pt_function *fn, const char *why)
 
 	pci_info(pdev, "controlling function %s gone: %s\n",
 		 pci_name(pci_physfn(pdev)), why);
-	list_for_each_entry(attach, &fn->plugins, node)
-		if (attach->plugin->controlling_gone)
+	list_for_each_entry(attach, &fn->plugins, node) {
+		if (attach->plugin->controlling_gone) {
 			attach->plugin->controlling_gone(fn);
+			trace_mdev_pt_plugin_fn_call(attach->plugin, fn,
+						     MDEV_PT_OP_CONTROLLING_GONE,
+						     0);
+		}
+	}
 out_unlock:
 	mutex_unlock(&fn->parent_lock);
 }

@@ -16,6 +16,7 @@
 
 #include "compat.h"
 #include "mdev_pt_priv.h"
+#include "mdev_pt_trace.h"
 
 static ssize_t mdev_pt_region_rw(struct vfio_pci_core_device *vdev,
 				 char __user *ubuf, size_t count, loff_t *ppos,
@@ -45,6 +46,7 @@ static ssize_t mdev_pt_region_rw(struct vfio_pci_core_device *vdev,
 	}
 
 	ret = region->rw(ctx->inst, region, buf, count, pos, iswrite);
+	trace_mdev_pt_plugin_call(ctx->inst, MDEV_PT_OP_REGION_RW, ret);
 	if (ret > (ssize_t)count)
 		ret = -EIO;
 	if (ret > 0 && !iswrite && copy_to_user(ubuf, buf, ret))
@@ -63,6 +65,7 @@ static int mdev_pt_region_mmap(struct vfio_pci_core_device *vdev,
 	struct mdev_pt_region_ctx *ctx = vregion->data;
 	const struct mdev_pt_region *region = ctx->region;
 	unsigned long pgoff, len = vma->vm_end - vma->vm_start;
+	int ret;
 
 	pgoff = vma->vm_pgoff &
 		((1UL << (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT)) - 1);
@@ -71,7 +74,9 @@ static int mdev_pt_region_mmap(struct vfio_pci_core_device *vdev,
 		return -EINVAL;
 
 	vma->vm_pgoff = pgoff;
-	return region->mmap(ctx->inst, region, vma);
+	ret = region->mmap(ctx->inst, region, vma);
+	trace_mdev_pt_plugin_call(ctx->inst, MDEV_PT_OP_REGION_MMAP, ret);
+	return ret;
 }
 
 /* The regions belong to the instance: nothing to free here. */
@@ -243,6 +248,7 @@ static ssize_t mdev_pt_trap_rw(struct mdev_pt_instance *inst,
 		}
 		ret = type->ops->trap_rw(inst, trap->bar, buf, n, pos + done,
 					 iswrite);
+		trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_TRAP_RW, ret);
 		atomic64_inc(iswrite ? &inst->traps.writes : &inst->traps.reads);
 		if (ret >= 0 && ret != n)
 			ret = -EIO;

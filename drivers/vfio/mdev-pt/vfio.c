@@ -16,6 +16,7 @@
 
 #include "compat.h"
 #include "mdev_pt_priv.h"
+#include "mdev_pt_trace.h"
 
 /*
  * vfio devices not released yet.  The last reference to one may be dropped
@@ -95,8 +96,8 @@ static int mdev_pt_open_device(struct vfio_device *core_vdev)
 {
 	struct mdev_pt_function *fn = mdev_pt_from_vdev(core_vdev);
 	struct vfio_pci_core_device *vdev = &fn->core_device;
+	struct mdev_pt_instance *inst = NULL;
 	const struct mdev_pt_type *type;
-	struct mdev_pt_instance *inst;
 	bool was_opened;
 	int ret;
 
@@ -132,6 +133,7 @@ static int mdev_pt_open_device(struct vfio_device *core_vdev)
 	WRITE_ONCE(inst->opened, true);
 	if (type && type->ops && type->ops->open) {
 		ret = type->ops->open(inst);
+		trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_OPEN, ret);
 		if (ret)
 			goto out_close_regions;
 	}
@@ -143,6 +145,7 @@ static int mdev_pt_open_device(struct vfio_device *core_vdev)
 	if (vdev->reset_works)
 		mdev_pt_health_clear(fn, MDEV_PT_HEALTH_DEVICE_ERROR);
 	mutex_unlock(&fn->lease_lock);
+	trace_mdev_pt_open(inst, 0);
 	return 0;
 
 out_close_regions:
@@ -153,6 +156,8 @@ out_disable:
 	vfio_pci_core_disable(vdev);
 out_unlock:
 	mutex_unlock(&fn->lease_lock);
+	if (inst)
+		trace_mdev_pt_open(inst, ret);
 	return ret;
 }
 
@@ -164,11 +169,14 @@ static void mdev_pt_close_device(struct vfio_device *core_vdev)
 
 	/* Data files still open die here; the next open starts RUNNING. */
 	mdev_pt_mig_close(fn);
-	if (type && type->ops && type->ops->close)
+	if (type && type->ops && type->ops->close) {
 		type->ops->close(inst);
+		trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_CLOSE, 0);
+	}
 	mdev_pt_irqs_release(inst);
 	mdev_pt_regions_close(inst);
 	vfio_pci_core_close_device(core_vdev);
+	trace_mdev_pt_close(inst);
 
 	mutex_lock(&fn->lease_lock);
 	fn->open = false;
