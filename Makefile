@@ -10,6 +10,7 @@
 #   make install         build and install the modules for the running kernel
 #                        (KRELEASE_RUN=, INSTALL_MOD_PATH=; SIGN=y to sign)
 #   make dkms-source     copy the module sources to $(DKMS_SOURCE_TREE)/mdev-pt-<version>
+#   make install-tools   install tools/mdev-pt-status into $(DESTDIR)$(PREFIX)/bin
 #   make check           build everything and run the suite in the VM test bed
 #   make check-debug     the suite on the debug kernel (KASAN, lockdep,
 #                        kmemleak...), failing on any report; builds the
@@ -51,7 +52,7 @@ KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_VFIO_MDEV_
 
 .PHONY: all modules tests lint checkpatch sparse setup check demo bench \
 	bench-mig bench-vfio clean ksft-headers install dkms-source \
-	debug-kernel check-debug deb13
+	debug-kernel check-debug deb13 install-tools
 
 all: modules tests
 
@@ -105,6 +106,13 @@ dkms-source:
 	mkdir -p $(DKMS_SOURCE_TREE)/mdev-pt-$(VERSION)
 	cd $(TOP) && cp -r --parents $(INST_SRC) dkms.conf $(DKMS_SOURCE_TREE)/mdev-pt-$(VERSION)/
 	cd $(DKMS_SOURCE_TREE)/mdev-pt-$(VERSION) && rm -rf $(INST_EXCLUDE)
+
+# The user-space tools: only the Python 3 standard library is needed.
+PREFIX		?= /usr/local
+
+install-tools:
+	install -D -m 0755 $(TOP)/tools/mdev-pt-status \
+		$(DESTDIR)$(PREFIX)/bin/mdev-pt-status
 
 # kselftest harness, checkpatch and friends come from the Debian kernel
 # source package; they are extracted, never copied into the tree.
