@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * mdev-pt: what the migration core (migration.c) and its v1 front end
- * (migration_v1.c) share, and nobody else: the data file, the stream
- * buffer and the locked state-machine calls.  The rest of the driver uses
- * the migration entry points in mdev_pt_priv.h.
+ * mdev-pt: what the migration core (the state machine in migration.c, the
+ * data files in migration_file.c, the stream in migration_stream.c) and
+ * its v1 front end (migration_v1.c) share, and nobody else: the data file,
+ * the stream buffer and the locked state-machine calls.  The rest of the
+ * driver uses the migration entry points in mdev_pt_priv.h.
  */
 #ifndef MDEV_PT_MIGRATION_H
 #define MDEV_PT_MIGRATION_H
@@ -13,6 +14,23 @@
 #define MDEV_PT_REC_SIZE	sizeof(struct mdev_pt_mig_record)
 /* A record with the largest payload and its padding. */
 #define MDEV_PT_MIG_BUF_SIZE	(MDEV_PT_REC_SIZE + MDEV_PT_MIG_DATA_MAX + 8)
+
+/* Save steps: what mdev_pt_mig_file_save() emits next. */
+enum {
+	MDEV_PT_SAVE_PREAMBLE,		/* HEADER, TYPE and COMPAT */
+	MDEV_PT_SAVE_DATA,
+	MDEV_PT_SAVE_END,
+	MDEV_PT_SAVE_DONE,
+};
+
+/* Load steps: which record the stream must bring next. */
+enum {
+	MDEV_PT_LOAD_HEADER,
+	MDEV_PT_LOAD_TYPE,
+	MDEV_PT_LOAD_COMPAT,
+	MDEV_PT_LOAD_DATA,		/* DATA or END */
+	MDEV_PT_LOAD_DONE,
+};
 
 /**
  * struct mdev_pt_mig_file - a migration data file
@@ -58,17 +76,32 @@ struct mdev_pt_mig_file {
 	size_t rec_fill;
 };
 
+/* The migration verbs of @inst's type. */
+static inline const struct mdev_pt_migration_ops *
+mdev_pt_mig_ops(struct mdev_pt_instance *inst)
+{
+	return inst->mt->type->migration;
+}
+
 /* migration.c */
 void mdev_pt_mig_state_lock(struct mdev_pt_function *fn);
 void mdev_pt_mig_state_unlock(struct mdev_pt_function *fn);
 struct file *mdev_pt_mig_set_state_locked(struct mdev_pt_function *fn,
 					  enum vfio_device_mig_state new);
+void mdev_pt_mig_fail_locked(struct mdev_pt_function *fn);
+
+/* migration_file.c */
+struct mdev_pt_mig_file *
+mdev_pt_mig_file_new(struct mdev_pt_instance *inst, bool saving);
+void mdev_pt_mig_file_disable(struct mdev_pt_mig_file *migf, int err);
+
+/* migration_stream.c */
 ssize_t mdev_pt_mig_file_save(struct mdev_pt_mig_file *migf);
 ssize_t mdev_pt_mig_file_load(struct mdev_pt_mig_file *migf,
 			      const void *kbuf, const char __user *ubuf,
 			      size_t count);
 u64 mdev_pt_mig_file_pending(struct mdev_pt_mig_file *migf);
-void mdev_pt_mig_fail_locked(struct mdev_pt_function *fn);
+u64 mdev_pt_mig_pending(struct mdev_pt_function *fn);
 
 /* migration_v1.c */
 void mdev_pt_mig_v1_reset(struct mdev_pt_function *fn);
