@@ -39,6 +39,7 @@
 #include <linux/mm_types.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <uapi/linux/mdev_pt.h>
 
@@ -242,6 +243,67 @@ struct mdev_pt_migration_ops {
 	void (*reset)(struct mdev_pt_instance *inst);
 };
 
+/** MDEV_PT_DIRTY_MAX_RANGES - most IOVA ranges user space may log at once */
+#define MDEV_PT_DIRTY_MAX_RANGES	32
+
+/**
+ * struct mdev_pt_dirty_range - a range of IOVA whose device writes are logged
+ * @iova: start, a multiple of the logging page size
+ * @length: length in bytes, a multiple of the logging page size
+ */
+struct mdev_pt_dirty_range {
+	u64 iova;
+	u64 length;
+};
+
+struct mdev_pt_dirty_report;
+
+/**
+ * struct mdev_pt_dirty_ops - device DMA dirty tracking of a migratable type
+ * @max_ranges: ranges the device can log at once, 1 to
+ *	MDEV_PT_DIRTY_MAX_RANGES.  When user space asks for more (but at most
+ *	MDEV_PT_DIRTY_MAX_RANGES), the core merges the ranges across their
+ *	smallest gaps first: the device then logs some IOVA user space did
+ *	not ask for, which may only over-report.
+ * @start: start logging the pages the device writes inside @ranges: @nr
+ *	ranges (1 to @max_ranges), sorted by IOVA, not overlapping, aligned
+ *	to @page_size, which is a power of two of at least 4 KiB.  The core
+ *	has checked all of it and calls @start only while logging is
+ *	stopped.  Return 0, or a negative errno (with a dev_err naming the
+ *	reason) to refuse.
+ * @stop: stop logging and forget what was logged.  Called once after
+ *	each successful @start: by user space, or by the core when the
+ *	device is closed or reset or the instance is removed.
+ * @report: report every page inside [@iova, @iova + @length) that the
+ *	device wrote since @start or since the last report that covered it,
+ *	with mdev_pt_dirty_report_set(), and forget those pages.  The range
+ *	lies inside the started ranges.  A report may name pages the device
+ *	did not write; it must never miss one it wrote or may still write:
+ *	a missed page is memory the migrated guest silently loses.  Pages of
+ *	work the device may still be doing are reported again by every
+ *	report until one finds that work completed.  Return 0, or a negative
+ *	errno to fail the report (user space then fails the migration).
+ *
+ * Offered through VFIO_DEVICE_FEATURE_DMA_LOGGING_START, _STOP and _REPORT
+ * (vfio_log_ops) on kernels whose vfio core can report (6.1; since 6.8
+ * only with CONFIG_IOMMUFD_DRIVER), which is what QEMU 8.1 and later need
+ * to migrate the device without enable-migration=on.  The callbacks run
+ * like the &mdev_pt_migration_ops ones: under the instance's migration
+ * state mutex, inside its plugin gate, in process context; none is called
+ * once the gate closed.  A plugin that sees every write its device makes
+ * (a trapped DMA command, an emulated engine) keeps the log in a
+ * &struct mdev_pt_dirty_bitmap.
+ */
+struct mdev_pt_dirty_ops {
+	unsigned int max_ranges;
+	int (*start)(struct mdev_pt_instance *inst,
+		     const struct mdev_pt_dirty_range *ranges, unsigned int nr,
+		     u64 page_size);
+	void (*stop)(struct mdev_pt_instance *inst);
+	int (*report)(struct mdev_pt_instance *inst, u64 iova, u64 length,
+		      struct mdev_pt_dirty_report *report);
+};
+
 /**
  * struct mdev_pt_type - an mdev type offered by a plugin
  * @sysfs_name: stable name, starting with the plugin's vendor prefix (e.g.
@@ -275,6 +337,10 @@ struct mdev_pt_migration_ops {
  *	stream.  A stream resumes only into a type of the same name and the
  *	same string: change it whenever the plugin's state format changes
  *	incompatibly.
+ * @dirty: optional, with @migration: device DMA dirty tracking.  Without
+ *	it, QEMU 8.1 and later refuse to migrate an instance unless
+ *	enable-migration=on, and then send all guest memory while the guest
+ *	is stopped.
  *
  * Types live as long as the plugin's module: declare them static const.
  */
@@ -292,6 +358,7 @@ struct mdev_pt_type {
 	const struct attribute_group *attrs;
 	const struct mdev_pt_migration_ops *migration;
 	const char *migration_compat;
+	const struct mdev_pt_dirty_ops *dirty;
 };
 
 /**
@@ -526,5 +593,90 @@ ssize_t mdev_pt_bar_rw(struct mdev_pt_instance *inst, unsigned int bar,
 ssize_t mdev_pt_bar_rw_decoding(struct mdev_pt_instance *inst,
 				unsigned int bar, void *buf, size_t count,
 				u64 offset, bool iswrite);
+
+/**
+ * mdev_pt_dirty_report_set() - report pages the device wrote
+ * @report: the report handed to &mdev_pt_dirty_ops.report
+ * @iova: start of the written IOVA
+ * @length: bytes written from @iova
+ *
+ * Every page that [@iova, @iova + @length) touches is reported, as far as
+ * it lies inside the range being reported; the rest is ignored.
+ */
+void mdev_pt_dirty_report_set(struct mdev_pt_dirty_report *report, u64 iova,
+			      u64 length);
+
+struct mdev_pt_dirty_map;
+
+/**
+ * struct mdev_pt_dirty_bitmap - a log of the pages a device wrote, kept by the host
+ * @lock: protects @map
+ * @map: the ranges being logged and their bitmaps, NULL while stopped
+ *
+ * For plugins that see every write their device makes to guest memory
+ * (from a trapped DMA command, for instance): mark each write with
+ * mdev_pt_dirty_bitmap_mark() before the device can make it, and implement
+ * &mdev_pt_dirty_ops with the other helpers.  Initialize with
+ * mdev_pt_dirty_bitmap_init(); the fields are private.
+ */
+struct mdev_pt_dirty_bitmap {
+	spinlock_t lock;		/* protects map */
+	struct mdev_pt_dirty_map *map;
+};
+
+/**
+ * mdev_pt_dirty_bitmap_init() - prepare a dirty bitmap, stopped
+ * @db: the bitmap
+ */
+void mdev_pt_dirty_bitmap_init(struct mdev_pt_dirty_bitmap *db);
+
+/**
+ * mdev_pt_dirty_bitmap_start() - start logging
+ * @db: the bitmap, stopped
+ * @ranges: the ranges, as handed to &mdev_pt_dirty_ops.start
+ * @nr: number of @ranges
+ * @page_size: the logging page size
+ *
+ * Allocates one bit per page of the ranges: at most 2^28 pages in all.
+ *
+ * Return: 0, -EBUSY if @db is started, -ENOSPC if the ranges hold too
+ * many pages, -ENOMEM.
+ */
+int mdev_pt_dirty_bitmap_start(struct mdev_pt_dirty_bitmap *db,
+			       const struct mdev_pt_dirty_range *ranges,
+			       unsigned int nr, u64 page_size);
+
+/**
+ * mdev_pt_dirty_bitmap_stop() - stop logging and free the bitmap
+ * @db: the bitmap
+ */
+void mdev_pt_dirty_bitmap_stop(struct mdev_pt_dirty_bitmap *db);
+
+/**
+ * mdev_pt_dirty_bitmap_mark() - log a write of the device
+ * @db: the bitmap
+ * @iova: start of the IOVA the device writes
+ * @length: bytes it writes from @iova
+ *
+ * Marks every page the write touches inside the logged ranges.  Call it
+ * before the device can make the write, and again at each report while
+ * the write may still be under way.  Any context.
+ *
+ * Return: true if logging is started.
+ */
+bool mdev_pt_dirty_bitmap_mark(struct mdev_pt_dirty_bitmap *db, u64 iova,
+			       u64 length);
+
+/**
+ * mdev_pt_dirty_bitmap_report() - report and clear the logged pages of a range
+ * @db: the bitmap
+ * @iova: start of the range, as handed to &mdev_pt_dirty_ops.report
+ * @length: its length
+ * @report: the report
+ *
+ * Return: 0, or -EINVAL if @db is stopped.
+ */
+int mdev_pt_dirty_bitmap_report(struct mdev_pt_dirty_bitmap *db, u64 iova,
+				u64 length, struct mdev_pt_dirty_report *report);
 
 #endif /* _LINUX_MDEV_PT_H */

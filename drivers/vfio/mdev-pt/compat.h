@@ -58,6 +58,25 @@
 #define MDEV_PT_IOMMUFD_DETACH_OPS
 #endif
 
+/*
+ * vfio core reports device dirty pages through the iova_bitmap helpers.
+ * Up to 6.7 they are part of vfio; since 6.8 they are built only with
+ * CONFIG_IOMMUFD_DRIVER (which CONFIG_IOMMUFD selects) and exported in the
+ * IOMMUFD namespace, and without it vfio core fails every
+ * VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT with EOPNOTSUPP before asking the
+ * driver: Debian's 6.12 kernels are built so.  There mdev-pt offers no
+ * dirty tracking (MDEV_PT_DIRTY_LOG 0), and QEMU refuses to migrate its
+ * instances unless told enable-migration=on.
+ */
+#ifndef MDEV_PT_HAVE_IOVA_BITMAP_IOMMUFD
+#define MDEV_PT_DIRTY_LOG	true
+#elif IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
+#define MDEV_PT_DIRTY_LOG	true
+#define MDEV_PT_DIRTY_LOG_IMPORT_NS
+#else
+#define MDEV_PT_DIRTY_LOG	false
+#endif
+
 /* Since 6.8 eventfd_signal() always adds 1 and takes no count. */
 #ifdef MDEV_PT_HAVE_EVENTFD_SIGNAL_NO_COUNT
 #define mdev_pt_eventfd_signal(ctx)	eventfd_signal(ctx)

@@ -13,6 +13,8 @@
  *	<bdf>/<uuid>/traps	accesses to the type's trapped ranges
  *	<bdf>/<uuid>/migration/state	  the v2 migration state
  *	<bdf>/<uuid>/migration/counters arcs, errors, resets, stream bytes
+ *	<bdf>/<uuid>/migration/dirty	  dirty logging: on or off, page
+ *					  size, the logged ranges, counters
  *	<bdf>/<uuid>/vendor/	the plugin's files (debugfs_init)
  *
  * The files are "name value" lines, but migration/state, which holds one
@@ -122,6 +124,16 @@ static int mdev_pt_mig_counters_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(mdev_pt_mig_counters);
 
+/* <bdf>/<uuid>/migration/dirty */
+static int mdev_pt_dirty_show(struct seq_file *s, void *unused)
+{
+	struct mdev_pt_instance *inst = s->private;
+
+	mdev_pt_dirty_seq_show(inst->fn, s);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mdev_pt_dirty);
+
 /**
  * mdev_pt_debugfs_add_function() - the directory of a function being bound
  * @fn: the function, before it registers as mdev parent
@@ -175,6 +187,9 @@ void mdev_pt_debugfs_add_instance(struct mdev_pt_instance *inst)
 				    &mdev_pt_mig_state_fops);
 		debugfs_create_file("counters", 0400, sub, inst,
 				    &mdev_pt_mig_counters_fops);
+		if (type->dirty)
+			debugfs_create_file("dirty", 0400, sub, inst,
+					    &mdev_pt_dirty_fops);
 	}
 	if (type->ops && type->ops->debugfs_init) {
 		sub = debugfs_create_dir("vendor", dir);

@@ -153,6 +153,9 @@ enum mdev_pt_pci_error {
  * @MDEV_PT_OP_LOAD: &mdev_pt_migration_ops.load
  * @MDEV_PT_OP_LOAD_END: &mdev_pt_migration_ops.load_end
  * @MDEV_PT_OP_RESET: &mdev_pt_migration_ops.reset
+ * @MDEV_PT_OP_DIRTY_START: &mdev_pt_dirty_ops.start
+ * @MDEV_PT_OP_DIRTY_STOP: &mdev_pt_dirty_ops.stop
+ * @MDEV_PT_OP_DIRTY_REPORT: &mdev_pt_dirty_ops.report
  */
 enum mdev_pt_plugin_op {
 	MDEV_PT_OP_PROBE,
@@ -178,6 +181,9 @@ enum mdev_pt_plugin_op {
 	MDEV_PT_OP_LOAD,
 	MDEV_PT_OP_LOAD_END,
 	MDEV_PT_OP_RESET,
+	MDEV_PT_OP_DIRTY_START,
+	MDEV_PT_OP_DIRTY_STOP,
+	MDEV_PT_OP_DIRTY_REPORT,
 };
 
 /**
@@ -235,6 +241,7 @@ struct mdev_pt_mig_stats {
 };
 
 struct mdev_pt_mig_file;
+struct seq_file;
 
 /**
  * struct mdev_pt_mig_v1 - the v1 migration region of an open instance
@@ -258,6 +265,37 @@ struct mdev_pt_mig_v1 {
 };
 
 /**
+ * struct mdev_pt_dirty_stats - dirty tracking counters of a migratable instance
+ * @starts: times logging started
+ * @reports: ranges reported, as the plugin saw them
+ * @pages: pages the reports named, in the logging page size
+ * @errors: starts and reports that failed
+ */
+struct mdev_pt_dirty_stats {
+	u64 starts;
+	u64 reports;
+	u64 pages;
+	u64 errors;
+};
+
+/**
+ * struct mdev_pt_dirty - device dirty tracking of the migratable instance
+ * @ranges: the ranges being logged, as handed to the plugin (merged down
+ *	to its &mdev_pt_dirty_ops.max_ranges); NULL while logging is stopped
+ * @nr_ranges: number of @ranges
+ * @page_size: the logging page size
+ * @stats: counters, zeroed when the instance takes the lease
+ *
+ * Protected by &mdev_pt_mig.state_mutex.
+ */
+struct mdev_pt_dirty {
+	struct mdev_pt_dirty_range *ranges;
+	unsigned int nr_ranges;
+	u64 page_size;
+	struct mdev_pt_dirty_stats stats;
+};
+
+/**
  * struct mdev_pt_mig - migration state of a function
  * @state_mutex: serializes state changes, the data files, the v1 region
  *	and the plugin's migration callbacks; taken inside the plugin gate,
@@ -277,6 +315,7 @@ struct mdev_pt_mig_v1 {
  * @resuming: the resume file, with a reference, while resuming
  * @v1: the v1 region, while the instance is open
  * @stats: counters of the instance holding the lease
+ * @dirty: device dirty tracking, for a type with &mdev_pt_type.dirty
  */
 struct mdev_pt_mig {
 	struct mutex state_mutex;	/* protects the fields below */
@@ -289,6 +328,7 @@ struct mdev_pt_mig {
 	struct mdev_pt_mig_file *resuming;
 	struct mdev_pt_mig_v1 v1;
 	struct mdev_pt_mig_stats stats;
+	struct mdev_pt_dirty dirty;
 };
 
 /**
@@ -595,6 +635,13 @@ void mdev_pt_mig_read_state(struct mdev_pt_function *fn,
 			    struct mdev_pt_mig_stats *stats);
 extern const struct attribute *mdev_pt_mig_type_attr;
 extern const struct attribute *mdev_pt_mig_dev_attr;
+
+/* dirty.c */
+void mdev_pt_dirty_attach(struct mdev_pt_instance *inst);
+void mdev_pt_dirty_detach(struct mdev_pt_instance *inst);
+void mdev_pt_dirty_stop_locked(struct mdev_pt_function *fn, bool gated);
+bool mdev_pt_dirty_supported(void);
+void mdev_pt_dirty_seq_show(struct mdev_pt_function *fn, struct seq_file *s);
 
 /* migration_v1.c */
 int mdev_pt_mig_v1_open(struct mdev_pt_instance *inst);

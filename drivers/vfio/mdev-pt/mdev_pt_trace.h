@@ -5,8 +5,8 @@
  * An instance is named by its UUID ("dev") and the PCI function it leases
  * by its address ("function").  Every event but the plugin calls is rare;
  * mdev_pt_plugin_call also fires for each trapped access and each chunk of
- * migration data.  There is no dirty-logging event: mdev-pt has no dirty
- * logging yet.
+ * migration data, and mdev_pt_dirty_report for each range of each dirty
+ * log report (several per migration iteration).
  *
  * Names are copied into fixed-size fields, which 6.1 and 6.12 lay out the
  * same way (their __assign_str() differ).
@@ -54,6 +54,9 @@ TRACE_DEFINE_ENUM(MDEV_PT_OP_LOAD_BEGIN);
 TRACE_DEFINE_ENUM(MDEV_PT_OP_LOAD);
 TRACE_DEFINE_ENUM(MDEV_PT_OP_LOAD_END);
 TRACE_DEFINE_ENUM(MDEV_PT_OP_RESET);
+TRACE_DEFINE_ENUM(MDEV_PT_OP_DIRTY_START);
+TRACE_DEFINE_ENUM(MDEV_PT_OP_DIRTY_STOP);
+TRACE_DEFINE_ENUM(MDEV_PT_OP_DIRTY_REPORT);
 TRACE_DEFINE_ENUM(MDEV_PT_HEALTH_OK);
 TRACE_DEFINE_ENUM(MDEV_PT_HEALTH_MIGRATION_FAILED);
 TRACE_DEFINE_ENUM(MDEV_PT_HEALTH_DEVICE_ERROR);
@@ -92,7 +95,10 @@ TRACE_DEFINE_ENUM(VFIO_DEVICE_STATE_RUNNING_P2P);
 			 { MDEV_PT_OP_LOAD_BEGIN,	"load_begin" },	\
 			 { MDEV_PT_OP_LOAD,		"load" },	\
 			 { MDEV_PT_OP_LOAD_END,		"load_end" },	\
-			 { MDEV_PT_OP_RESET,		"reset" })
+			 { MDEV_PT_OP_RESET,		"reset" },	\
+			 { MDEV_PT_OP_DIRTY_START,	"dirty_start" }, \
+			 { MDEV_PT_OP_DIRTY_STOP,	"dirty_stop" },	\
+			 { MDEV_PT_OP_DIRTY_REPORT,	"dirty_report" })
 
 #define show_mdev_pt_health(state)					\
 	__print_symbolic(state,						\
@@ -299,6 +305,61 @@ TRACE_EVENT(mdev_pt_pci_error,
 			   __entry->kind = kind;),
 	    TP_printk("%s %s", __entry->function,
 		      show_mdev_pt_pci_error(__entry->kind))
+);
+
+/*
+ * Dirty logging started (@ret 0) or was refused: @nr ranges as user space
+ * asked for them, @page_size the logging page size.
+ */
+TRACE_EVENT(mdev_pt_dirty_start,
+	    TP_PROTO(struct mdev_pt_instance *inst, u32 nr, u64 page_size,
+		     int ret),
+	    TP_ARGS(inst, nr, page_size, ret),
+	    TP_STRUCT__entry(__array(char, dev, MDEV_PT_TRACE_DEV_LEN)
+			     __field(u32, nr)
+			     __field(u64, page_size)
+			     __field(int, ret)),
+	    TP_fast_assign(strscpy(__entry->dev, dev_name(&inst->mdev->dev),
+				   sizeof(__entry->dev));
+			   __entry->nr = nr;
+			   __entry->page_size = page_size;
+			   __entry->ret = ret;),
+	    TP_printk("%s ranges=%u page_size=%llu: %d", __entry->dev,
+		      __entry->nr, __entry->page_size, __entry->ret)
+);
+
+/* Dirty logging stopped: by user space, a reset, the close or removal. */
+TRACE_EVENT(mdev_pt_dirty_stop,
+	    TP_PROTO(struct mdev_pt_instance *inst),
+	    TP_ARGS(inst),
+	    TP_STRUCT__entry(__array(char, dev, MDEV_PT_TRACE_DEV_LEN)),
+	    TP_fast_assign(strscpy(__entry->dev, dev_name(&inst->mdev->dev),
+				   sizeof(__entry->dev));),
+	    TP_printk("%s", __entry->dev)
+);
+
+/*
+ * One range of a dirty log report, as the plugin saw it: @pages pages of
+ * the logging page size reported dirty, or @ret the plugin's error.
+ */
+TRACE_EVENT(mdev_pt_dirty_report,
+	    TP_PROTO(struct mdev_pt_instance *inst, u64 iova, u64 length,
+		     u64 pages, int ret),
+	    TP_ARGS(inst, iova, length, pages, ret),
+	    TP_STRUCT__entry(__array(char, dev, MDEV_PT_TRACE_DEV_LEN)
+			     __field(u64, iova)
+			     __field(u64, length)
+			     __field(u64, pages)
+			     __field(int, ret)),
+	    TP_fast_assign(strscpy(__entry->dev, dev_name(&inst->mdev->dev),
+				   sizeof(__entry->dev));
+			   __entry->iova = iova;
+			   __entry->length = length;
+			   __entry->pages = pages;
+			   __entry->ret = ret;),
+	    TP_printk("%s iova=0x%llx length=0x%llx pages=%llu: %d",
+		      __entry->dev, __entry->iova, __entry->length,
+		      __entry->pages, __entry->ret)
 );
 
 #endif /* _MDEV_PT_TRACE_H */

@@ -112,6 +112,7 @@ static void mdev_pt_mig_reset_locked(struct mdev_pt_function *fn)
 	if (inst && mdev_pt_gate_enter(fn, &idx)) {
 		mdev_pt_mig_drop_files(fn, true);
 		mdev_pt_mig_v1_reset(fn);
+		mdev_pt_dirty_stop_locked(fn, true);
 		if (mdev_pt_mig_ops(inst)->reset) {
 			mdev_pt_mig_ops(inst)->reset(inst);
 			trace_mdev_pt_plugin_call(inst, MDEV_PT_OP_RESET, 0);
@@ -120,6 +121,7 @@ static void mdev_pt_mig_reset_locked(struct mdev_pt_function *fn)
 	} else {
 		mdev_pt_mig_drop_files(fn, false);
 		mdev_pt_mig_v1_reset(fn);
+		mdev_pt_dirty_stop_locked(fn, false);
 	}
 	if (inst) {
 		trace_mdev_pt_mig_reset(inst, fn->mig.state);
@@ -135,13 +137,15 @@ static void mdev_pt_mig_reset_locked(struct mdev_pt_function *fn)
  * @fn: the function
  *
  * No path is in the plugin any more: the data files of the current save
- * or resume die with -ENOTCONN, without telling the plugin.
+ * or resume die with -ENOTCONN and dirty logging stops, without telling
+ * the plugin.
  */
 void mdev_pt_mig_gate_closed(struct mdev_pt_function *fn)
 {
 	mdev_pt_mig_state_lock(fn);
 	mdev_pt_mig_drop_files(fn, false);
 	mdev_pt_mig_v1_reset(fn);
+	mdev_pt_dirty_stop_locked(fn, false);
 	mdev_pt_mig_state_unlock(fn);
 }
 
@@ -566,6 +570,8 @@ void mdev_pt_mig_attach(struct mdev_pt_instance *inst)
 	fn->mig.state = VFIO_DEVICE_STATE_RUNNING;
 	memset(&fn->mig.stats, 0, sizeof(fn->mig.stats));
 	mdev_pt_mig_state_unlock(fn);
+
+	mdev_pt_dirty_attach(inst);
 }
 
 /**
@@ -598,6 +604,8 @@ void mdev_pt_mig_detach(struct mdev_pt_instance *inst)
 {
 	struct mdev_pt_function *fn = inst->fn;
 	struct vfio_device *vdev = &fn->core_device.vdev;
+
+	mdev_pt_dirty_detach(inst);
 
 	mdev_pt_mig_state_lock(fn);
 	fn->mig.inst = NULL;

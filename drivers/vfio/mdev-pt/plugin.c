@@ -456,6 +456,18 @@ static int mdev_pt_validate_migration(const struct mdev_pt_type *type)
 	return 0;
 }
 
+static int mdev_pt_validate_dirty(const struct mdev_pt_type *type)
+{
+	const struct mdev_pt_dirty_ops *ops = type->dirty;
+
+	if (!ops)
+		return 0;
+	if (!type->migration || !ops->start || !ops->stop || !ops->report ||
+	    !ops->max_ranges || ops->max_ranges > MDEV_PT_DIRTY_MAX_RANGES)
+		return -EINVAL;
+	return 0;
+}
+
 static int mdev_pt_validate_type(const struct mdev_pt_plugin *plugin,
 				 const struct mdev_pt_type *type)
 {
@@ -501,6 +513,11 @@ static int mdev_pt_validate_type(const struct mdev_pt_plugin *plugin,
 		       plugin->name, type->sysfs_name, MDEV_PT_MIG_NAME_MAX);
 		return -EINVAL;
 	}
+	if (mdev_pt_validate_dirty(type)) {
+		pr_err("mdev_pt: plugin %s: type %s: dirty tracking needs migration, start, stop and report, and max_ranges of 1-%u\n",
+		       plugin->name, type->sysfs_name, MDEV_PT_DIRTY_MAX_RANGES);
+		return -EINVAL;
+	}
 	if (type->attrs && (!type->attrs->name ||
 			    strcmp(type->attrs->name, "vendor"))) {
 		pr_err("mdev_pt: plugin %s: type %s: the attribute group must be named \"vendor\"\n",
@@ -535,6 +552,19 @@ static int mdev_pt_validate_plugin(const struct mdev_pt_plugin *plugin)
 		}
 	}
 	return 0;
+}
+
+/* Say which types this kernel leaves without dirty tracking. */
+static void mdev_pt_warn_no_dirty(const struct mdev_pt_plugin *plugin)
+{
+	unsigned int i;
+
+	if (mdev_pt_dirty_supported())
+		return;
+	for (i = 0; i < plugin->num_types; i++)
+		if (plugin->types[i].dirty)
+			pr_warn("mdev_pt: plugin %s: type %s: no device dirty tracking, vfio core of this kernel cannot report dirty pages (built without CONFIG_IOMMUFD_DRIVER): QEMU 8.1 and later migrate its instances only with enable-migration=on\n",
+				plugin->name, plugin->types[i].sysfs_name);
 }
 
 /**
@@ -574,6 +604,7 @@ int mdev_pt_register_plugin(struct mdev_pt_plugin *plugin)
 		if (pci_match_id(plugin->id_table, mdev_pt_pdev(fn)))
 			schedule_work(&fn->rereg_work);
 	pr_info("mdev_pt: plugin %s registered\n", plugin->name);
+	mdev_pt_warn_no_dirty(plugin);
 out_unlock:
 	mutex_unlock(&mdev_pt_lock);
 	return ret;
