@@ -47,5 +47,6 @@ ssize_t mdev_pt_edu_stats_rw(struct mdev_pt_instance *inst,
 /* migrate.c: behaviour of the edu-migratable type */
 extern const struct mdev_pt_type_ops mdev_pt_edu_mig_type_ops;
 extern const struct mdev_pt_migration_ops mdev_pt_edu_migration_ops;
+extern const struct mdev_pt_dirty_ops mdev_pt_edu_dirty_ops;
 
 #endif /* MDEV_PT_EDU_H */

@@ -24,12 +24,16 @@ static const struct mdev_pt_trap edu_audit_traps[] = {
 	},
 };
 
-/* The DMA command register, which reads its restored value. */
+/*
+ * The DMA registers: the command register reads its restored value, and
+ * the destination and count of each DMA to RAM are logged for dirty
+ * tracking before the command reaches the device.
+ */
 static const struct mdev_pt_trap edu_mig_traps[] = {
 	{
 		.bar	= EDU_BAR,
-		.offset	= EDU_REG_DMA_CMD,
-		.size	= 8,
+		.offset	= EDU_REG_DMA_SRC,
+		.size	= EDU_DMA_REGS_SIZE,
 	},
 };
 
@@ -82,6 +86,7 @@ static const struct mdev_pt_type edu_types[] = {
 		.num_traps	= ARRAY_SIZE(edu_mig_traps),
 		.migration	= &mdev_pt_edu_migration_ops,
 		.migration_compat = "mdev_pt-edu-migratable v1",
+		.dirty		= &mdev_pt_edu_dirty_ops,
 	},
 };
 

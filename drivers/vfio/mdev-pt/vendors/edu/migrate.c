@@ -25,6 +25,15 @@
  * A command still held when the state is saved travels with its start bit
  * and starts on the destination once that runs.
  *
+ * Dirty tracking: the DMA registers are trapped, so every start command
+ * that writes guest memory (EDU_DMA_CMD_TO_RAM) passes through the plugin,
+ * which marks the pages it will write in a struct mdev_pt_dirty_bitmap
+ * before the command reaches the device: the device's count bytes at its
+ * destination register, masked to the device's 28 address bits.  The
+ * device copies later, from a timer, so the transfer in flight is marked
+ * again at every report until a report finds the device done: the report
+ * that follows its completion always names its pages.
+ *
  * The migration verbs reach the registers with mdev_pt_bar_rw_decoding():
  * QEMU 7.2 resets the device, clearing memory decoding, before it moves
  * the destination to RESUMING, and restores the command register only
@@ -58,26 +67,32 @@
 /**
  * struct edu_mig - state of one edu-migratable instance
  * @inst: the instance
- * @lock: protects @cmd, @cmd_restored, @quiesced, @held_cmd and @cmd_held
- *	against trapped accesses
+ * @lock: serializes trapped accesses with the verbs; protects @cmd,
+ *	@cmd_restored, @quiesced, @held_cmd, @cmd_held, @dma_iova and @dma_len
  * @cmd: the DMA command register as restored
  * @cmd_restored: reads of the command register return @cmd
  * @quiesced: RUNNING_P2P: start commands are held
  * @held_cmd: the start command written while quiesced
  * @cmd_held: @held_cmd waits for RUNNING; reads of the command register
  *	return it
+ * @dma_iova: start of the guest memory the last DMA to RAM writes
+ * @dma_len: its length, 0 once a report found it complete
+ * @dirty: the pages DMA to RAM wrote while logging
  * @saved: the state of the current save or resume
  * @sent: the save handed out @saved
  * @loaded: the resume received @saved
  */
 struct edu_mig {
 	struct mdev_pt_instance *inst;
-	struct mutex lock;		/* protects the five fields below */
+	struct mutex lock;		/* protects the seven fields below */
 	u64 cmd;
 	bool cmd_restored;
 	bool quiesced;
 	u64 held_cmd;
 	bool cmd_held;
+	u64 dma_iova;
+	u64 dma_len;
+	struct mdev_pt_dirty_bitmap dirty;
 	struct mdev_pt_edu_mig_state saved;
 	bool sent;
 	bool loaded;
@@ -163,6 +178,45 @@ static int edu_mig_wait_idle(struct mdev_pt_instance *inst)
 	return -ETIMEDOUT;
 }
 
+/*
+ * A start command @cmd is about to reach the device: if it writes guest
+ * memory, note where (from the device's registers, which only trapped
+ * accesses change) and log the pages first.  @user: the access is user
+ * space's, subject to its memory decoding.
+ */
+static int edu_mig_dma_starts(struct edu_mig *em, u64 cmd, bool user)
+{
+	struct mdev_pt_instance *inst = em->inst;
+	__le64 dst, count;
+	ssize_t ret;
+
+	lockdep_assert_held(&em->lock);
+
+	if (!(cmd & EDU_DMA_CMD_START) || !(cmd & EDU_DMA_CMD_TO_RAM))
+		return 0;
+	if (user) {
+		ret = mdev_pt_bar_rw(inst, EDU_BAR, &dst, sizeof(dst),
+				     EDU_REG_DMA_DST, false);
+		if (ret > 0)
+			ret = mdev_pt_bar_rw(inst, EDU_BAR, &count,
+					     sizeof(count), EDU_REG_DMA_COUNT,
+					     false);
+	} else {
+		ret = edu_bar_rw(inst, EDU_REG_DMA_DST, &dst, sizeof(dst),
+				 false);
+		if (!ret)
+			ret = edu_bar_rw(inst, EDU_REG_DMA_COUNT, &count,
+					 sizeof(count), false);
+	}
+	if (ret < 0)
+		return ret;
+
+	em->dma_iova = le64_to_cpu(dst) & (EDU_DMA_RAM_LIMIT - 1);
+	em->dma_len = le64_to_cpu(count);
+	mdev_pt_dirty_bitmap_mark(&em->dirty, em->dma_iova, em->dma_len);
+	return 0;
+}
+
 /* RUNNING -> RUNNING_P2P: hold new DMA, let the one in flight end. */
 static int edu_mig_quiesce(struct mdev_pt_instance *inst)
 {
@@ -183,7 +237,9 @@ static int edu_mig_unquiesce(struct mdev_pt_instance *inst)
 	mutex_lock(&em->lock);
 	em->quiesced = false;
 	if (em->cmd_held) {
-		ret = edu_write64(inst, EDU_REG_DMA_CMD, em->held_cmd);
+		ret = edu_mig_dma_starts(em, em->held_cmd, false);
+		if (!ret)
+			ret = edu_write64(inst, EDU_REG_DMA_CMD, em->held_cmd);
 		em->cmd_held = false;
 		em->cmd_restored = false;
 	}
@@ -470,6 +526,12 @@ static ssize_t edu_mig_trap_rw(struct mdev_pt_instance *inst,
 		goto out_unlock;
 	}
 
+	if (iswrite && offset == EDU_REG_DMA_CMD &&
+	    (buf[0] & EDU_DMA_CMD_START)) {
+		ret = edu_mig_dma_starts(em, buf[0], true);
+		if (ret)
+			goto out_unlock;
+	}
 	ret = mdev_pt_bar_rw(inst, bar, buf, count, offset, iswrite);
 	/* A start command replaces the whole register in the device. */
 	if (ret > 0 && iswrite && offset == EDU_REG_DMA_CMD &&
@@ -489,6 +551,7 @@ static int edu_mig_create(struct mdev_pt_instance *inst)
 		return -ENOMEM;
 	em->inst = inst;
 	mutex_init(&em->lock);
+	mdev_pt_dirty_bitmap_init(&em->dirty);
 	mdev_pt_set_drvdata(inst, em);
 	return 0;
 }
@@ -497,9 +560,70 @@ static void edu_mig_destroy(struct mdev_pt_instance *inst)
 {
 	struct edu_mig *em = mdev_pt_get_drvdata(inst);
 
+	mdev_pt_dirty_bitmap_stop(&em->dirty);
 	mutex_destroy(&em->lock);
 	kfree(em);
 }
+
+static int edu_dirty_start(struct mdev_pt_instance *inst,
+			   const struct mdev_pt_dirty_range *ranges,
+			   unsigned int nr, u64 page_size)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+	int ret;
+
+	mutex_lock(&em->lock);
+	ret = mdev_pt_dirty_bitmap_start(&em->dirty, ranges, nr, page_size);
+	/* A DMA started before logging may still be writing. */
+	if (!ret && em->dma_len)
+		mdev_pt_dirty_bitmap_mark(&em->dirty, em->dma_iova,
+					  em->dma_len);
+	mutex_unlock(&em->lock);
+	if (ret)
+		dev_err(mdev_pt_instance_dev(inst), "cannot start dirty logging: %d\n",
+			ret);
+	return ret;
+}
+
+static void edu_dirty_stop(struct mdev_pt_instance *inst)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+
+	mutex_lock(&em->lock);
+	mdev_pt_dirty_bitmap_stop(&em->dirty);
+	mutex_unlock(&em->lock);
+}
+
+/*
+ * The DMA to RAM in flight at the last report is marked again, and
+ * forgotten once the device shows it done: its pages are in the first
+ * report after its completion.  Unreadable, the device counts as busy.
+ */
+static int edu_dirty_report(struct mdev_pt_instance *inst, u64 iova,
+			    u64 length, struct mdev_pt_dirty_report *report)
+{
+	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+	u64 cmd;
+
+	mutex_lock(&em->lock);
+	if (em->dma_len) {
+		mdev_pt_dirty_bitmap_mark(&em->dirty, em->dma_iova,
+					  em->dma_len);
+		/* The device clears the start bit after its last write. */
+		if (!edu_read64(inst, EDU_REG_DMA_CMD, &cmd) &&
+		    !(cmd & EDU_DMA_CMD_START))
+			em->dma_len = 0;
+	}
+	mutex_unlock(&em->lock);
+	return mdev_pt_dirty_bitmap_report(&em->dirty, iova, length, report);
+}
+
+const struct mdev_pt_dirty_ops mdev_pt_edu_dirty_ops = {
+	.max_ranges	= MDEV_PT_DIRTY_MAX_RANGES,
+	.start		= edu_dirty_start,
+	.stop		= edu_dirty_stop,
+	.report		= edu_dirty_report,
+};
 
 const struct mdev_pt_type_ops mdev_pt_edu_mig_type_ops = {
 	.create		= edu_mig_create,
