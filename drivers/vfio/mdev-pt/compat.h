@@ -136,6 +136,17 @@ struct vfio_precopy_info {
 	.migration_get_data_size = mdev_pt_mig_get_data_size,
 #else
 #define MDEV_PT_MIG_DATA_SIZE_OP
+/*
+ * Before 6.3 vfio core hands VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, which it
+ * does not know, to the driver's device_feature op, and mdev-pt answers it
+ * there (mdev_pt_mig_data_size_feature()).  The uAPI is the 6.3 one.
+ */
+#ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
+#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
+struct vfio_device_feature_mig_data_size {
+	__aligned_u64 stop_copy_length;
+};
+#endif
 #endif
 
 /*

@@ -630,6 +630,8 @@ void mdev_pt_mig_close(struct mdev_pt_function *fn);
 void mdev_pt_mig_reset_done(struct mdev_pt_function *fn);
 void mdev_pt_mig_reset_sync(struct mdev_pt_function *fn);
 void mdev_pt_mig_gate_closed(struct mdev_pt_function *fn);
+int mdev_pt_mig_data_size_feature(struct vfio_device *vdev, u32 flags,
+				  void __user *arg, size_t argsz);
 void mdev_pt_mig_read_state(struct mdev_pt_function *fn,
 			    enum vfio_device_mig_state *state,
 			    struct mdev_pt_mig_stats *stats);

@@ -517,7 +517,7 @@ static int mdev_pt_mig_get_state(struct vfio_device *vdev,
 	return ret;
 }
 
-static int __maybe_unused
+static int
 mdev_pt_mig_get_data_size(struct vfio_device *vdev,
 			  unsigned long *stop_copy_length)
 {
@@ -533,6 +533,44 @@ mdev_pt_mig_get_data_size(struct vfio_device *vdev,
 	}
 	return ret;
 }
+
+#ifndef MDEV_PT_HAVE_MIG_DATA_SIZE
+/**
+ * mdev_pt_mig_data_size_feature() - VFIO_DEVICE_FEATURE_MIG_DATA_SIZE before 6.3
+ * @vdev: the function's vfio device
+ * @flags: the feature ioctl's flags
+ * @arg: the feature's data
+ * @argsz: its size
+ *
+ * From 6.3 vfio core answers the feature with migration_get_data_size;
+ * before, it reaches the driver's device_feature op, which answers it the
+ * same way.  QEMU 8.0 and later size the device state with it, and take
+ * 100 MiB when it fails: once dirty tracking leaves little RAM to send,
+ * that estimate alone would keep the expected downtime above any limit.
+ *
+ * Return: 0, -ENOTTY for a type without migration, or an errno of the
+ * feature ioctl.
+ */
+int mdev_pt_mig_data_size_feature(struct vfio_device *vdev, u32 flags,
+				  void __user *arg, size_t argsz)
+{
+	struct vfio_device_feature_mig_data_size data = {};
+	unsigned long len;
+	int ret;
+
+	if (!vdev->mig_ops)
+		return -ENOTTY;
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+				 sizeof(data));
+	if (ret != 1)
+		return ret;
+	ret = mdev_pt_mig_get_data_size(vdev, &len);
+	if (ret)
+		return ret;
+	data.stop_copy_length = len;
+	return copy_to_user(arg, &data, sizeof(data)) ? -EFAULT : 0;
+}
+#endif
 
 static const struct vfio_migration_ops mdev_pt_mig_vfio_ops = {
 	.migration_set_state	= mdev_pt_mig_set_state,

@@ -316,7 +316,8 @@ static long mdev_pt_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 /*
  * The features vfio core does not serve itself (low power, VF token) go
  * to vfio_pci_core; the migration features reach the core's mig_ops
- * straight from vfio core, and those enter the gate themselves.
+ * straight from vfio core, and those enter the gate themselves, but
+ * MIG_DATA_SIZE before 6.3, which vfio core does not know yet.
  */
 static int mdev_pt_device_feature(struct vfio_device *core_vdev, u32 flags,
 				  void __user *arg, size_t argsz)
@@ -326,7 +327,15 @@ static int mdev_pt_device_feature(struct vfio_device *core_vdev, u32 flags,
 
 	if (!mdev_pt_gate_enter(fn, &idx))
 		return -ENOTCONN;
-	ret = vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+#ifndef MDEV_PT_HAVE_MIG_DATA_SIZE
+	if ((flags & VFIO_DEVICE_FEATURE_MASK) ==
+	    VFIO_DEVICE_FEATURE_MIG_DATA_SIZE)
+		ret = mdev_pt_mig_data_size_feature(core_vdev, flags, arg,
+						    argsz);
+	else
+#endif
+		ret = vfio_pci_core_ioctl_feature(core_vdev, flags, arg,
+						  argsz);
 	mdev_pt_gate_exit(fn, idx);
 	return ret;
 }
