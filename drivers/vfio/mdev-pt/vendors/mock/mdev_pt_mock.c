@@ -17,6 +17,14 @@
  * runs again.  "mock-no-p2p" is the same type without quiesce, so without
  * the P2P states.
  *
+ * Device DMA dirty tracking: both types log the guest pages "the device
+ * wrote" in a struct mdev_pt_dirty_bitmap.  The mock's device writes no
+ * guest memory of its own; tests and benchmarks name the writes through
+ * vendor/dirty_mark ("IOVA LENGTH"), which works at any time and fails
+ * with ENODATA while logging is off.  mock-migratable logs up to
+ * MDEV_PT_DIRTY_MAX_RANGES ranges, mock-no-p2p only two, so that the
+ * core's merging of the ranges shows.
+ *
  * The plugin declares that its types depend on the controlling function
  * (a VF's PF), as a plugin that migrates through the PF's driver does, and
  * counts every call the core makes into it for a function after that
@@ -28,10 +36,12 @@
 #include <linux/crc32.h>
 #include <linux/jhash.h>
 #include <linux/list.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/vmalloc.h>
 #include <linux/mdev_pt.h>
@@ -44,6 +54,8 @@
 /**
  * struct mock_state - one mock-migratable instance
  * @inst: the instance
+ * @dma_log: the guest pages the device wrote while dirty logging is on
+ *	(vendor/dirty_mark); its own lock
  * @lock: protects the fields below
  * @mem: the synthetic device state, @size bytes
  * @size: bytes of @mem, a multiple of PAGE_SIZE
@@ -55,6 +67,7 @@
  */
 struct mock_state {
 	struct mdev_pt_instance *inst;
+	struct mdev_pt_dirty_bitmap dma_log;
 	struct mutex lock;		/* protects the fields below */
 	u8 *mem;
 	u64 size;
@@ -80,9 +93,13 @@ struct mock_poke {
 /**
  * struct mock_function - per-function state, from probe to remove
  * @gone: the function's controlling function went away
+ * @lock: protects @ms
+ * @ms: the instance on the function, from create to destroy
  */
 struct mock_function {
 	bool gone;
+	struct mutex lock;		/* protects ms */
+	struct mock_state *ms;
 };
 
 static struct mdev_pt_plugin mock_plugin;
@@ -101,11 +118,16 @@ module_param_cb(calls_after_gone, &calls_after_gone_ops, NULL, 0444);
 MODULE_PARM_DESC(calls_after_gone,
 		 "calls into the plugin after its function's controlling function went away (must stay 0)");
 
+static struct mock_function *mock_function_of(struct mdev_pt_instance *inst)
+{
+	return mdev_pt_function_get_drvdata(mdev_pt_instance_function(inst),
+					    &mock_plugin);
+}
+
 /* Every callback but destroy: count a call the core must not make. */
 static void mock_called(struct mdev_pt_instance *inst, const char *what)
 {
-	struct mdev_pt_function *fn = mdev_pt_instance_function(inst);
-	struct mock_function *mf = mdev_pt_function_get_drvdata(fn, &mock_plugin);
+	struct mock_function *mf = mock_function_of(inst);
 
 	if (mf && READ_ONCE(mf->gone)) {
 		atomic_inc(&mock_calls_after_gone);
@@ -388,10 +410,70 @@ static const struct mdev_pt_migration_ops mock_no_p2p_migration_ops = {
 	MOCK_MIGRATION_VERBS,
 };
 
+/* ---- device DMA dirty tracking ---- */
+
+static int mock_dirty_start(struct mdev_pt_instance *inst,
+			    const struct mdev_pt_dirty_range *ranges,
+			    unsigned int nr, u64 page_size)
+{
+	struct mock_state *ms = mdev_pt_get_drvdata(inst);
+	struct device *dev = mdev_pt_instance_dev(inst);
+	u64 pages = 0;
+	unsigned int i;
+	int ret;
+
+	mock_called(inst, "dirty_start");
+	ret = mdev_pt_dirty_bitmap_start(&ms->dma_log, ranges, nr, page_size);
+	if (ret == -ENOSPC) {
+		for (i = 0; i < nr; i++)
+			pages += ranges[i].length >> ilog2(page_size);
+		dev_err_ratelimited(dev, "dirty logging refused: %llu pages of %llu bytes are too many for the log\n",
+				    pages, page_size);
+	} else if (ret) {
+		dev_err_ratelimited(dev, "dirty logging refused: %d\n", ret);
+	}
+	return ret;
+}
+
+static void mock_dirty_stop(struct mdev_pt_instance *inst)
+{
+	struct mock_state *ms = mdev_pt_get_drvdata(inst);
+
+	mock_called(inst, "dirty_stop");
+	mdev_pt_dirty_bitmap_stop(&ms->dma_log);
+}
+
+static int mock_dirty_report(struct mdev_pt_instance *inst, u64 iova,
+			     u64 length, struct mdev_pt_dirty_report *report)
+{
+	struct mock_state *ms = mdev_pt_get_drvdata(inst);
+
+	mock_called(inst, "dirty_report");
+	return mdev_pt_dirty_bitmap_report(&ms->dma_log, iova, length, report);
+}
+
+/* The verbs both types share. */
+#define MOCK_DIRTY_VERBS				\
+	.start		= mock_dirty_start,		\
+	.stop		= mock_dirty_stop,		\
+	.report		= mock_dirty_report
+
+static const struct mdev_pt_dirty_ops mock_dirty_ops = {
+	.max_ranges	= MDEV_PT_DIRTY_MAX_RANGES,
+	MOCK_DIRTY_VERBS,
+};
+
+/* Two ranges: more are merged by the core. */
+static const struct mdev_pt_dirty_ops mock_no_p2p_dirty_ops = {
+	.max_ranges	= 2,
+	MOCK_DIRTY_VERBS,
+};
+
 /* ---- instance life ---- */
 
 static int mock_create(struct mdev_pt_instance *inst)
 {
+	struct mock_function *mf = mock_function_of(inst);
 	struct mock_state *ms;
 	int ret;
 
@@ -399,6 +481,7 @@ static int mock_create(struct mdev_pt_instance *inst)
 	if (!ms)
 		return -ENOMEM;
 	ms->inst = inst;
+	mdev_pt_dirty_bitmap_init(&ms->dma_log);
 	mutex_init(&ms->lock);
 	INIT_LIST_HEAD(&ms->held);
 
@@ -411,13 +494,25 @@ static int mock_create(struct mdev_pt_instance *inst)
 	ms->size = MOCK_STATE_DEFAULT;
 	mock_fill(ms, ms->mem, ms->size);
 	mdev_pt_set_drvdata(inst, ms);
+	if (mf) {
+		mutex_lock(&mf->lock);
+		mf->ms = ms;
+		mutex_unlock(&mf->lock);
+	}
 	return 0;
 }
 
 static void mock_destroy(struct mdev_pt_instance *inst)
 {
 	struct mock_state *ms = mdev_pt_get_drvdata(inst);
+	struct mock_function *mf = mock_function_of(inst);
 
+	if (mf) {
+		mutex_lock(&mf->lock);
+		mf->ms = NULL;
+		mutex_unlock(&mf->lock);
+	}
+	mdev_pt_dirty_bitmap_stop(&ms->dma_log);
 	mutex_lock(&ms->lock);
 	mock_release_held(ms, false);
 	mutex_unlock(&ms->lock);
@@ -537,10 +632,61 @@ static ssize_t checksum_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(checksum);
 
+/* "A B": two numbers (decimal, 0x hexadecimal or 0 octal), nothing else. */
+static int mock_parse_pair(const char *buf, size_t count, u64 *a, u64 *b)
+{
+	char *s, *p, *first;
+	int ret = -EINVAL;
+
+	s = kmemdup_nul(buf, count, GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	p = strim(s);
+	first = strsep(&p, " \t");
+	if (p) {
+		p = skip_spaces(p);
+		if (!strpbrk(p, " \t") && !kstrtou64(first, 0, a) &&
+		    !kstrtou64(p, 0, b))
+			ret = 0;
+	}
+	kfree(s);
+	return ret;
+}
+
+/*
+ * "IOVA LENGTH": the device wrote those bytes of guest memory; the pages
+ * they touch inside the logged ranges are marked dirty (outside, nothing
+ * is).  While dirty logging is off there is no log to mark: ENODATA.
+ */
+static ssize_t dirty_mark_store(struct device *dev,
+				struct device_attribute *attr,
+				const char *buf, size_t count)
+{
+	struct mock_state *ms = mock_from_dev(dev);
+	u64 iova, len;
+	int ret;
+
+	ret = mock_parse_pair(buf, count, &iova, &len);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret || !len || len - 1 > U64_MAX - iova) {
+		dev_err_ratelimited(dev, "dirty_mark: '%.*s' is not \"IOVA LENGTH\" with a length of 1 to 2^64 - IOVA\n",
+				    (int)strcspn(buf, "\n"), buf);
+		return -EINVAL;
+	}
+	if (!mdev_pt_dirty_bitmap_mark(&ms->dma_log, iova, len)) {
+		dev_err_ratelimited(dev, "dirty_mark: dirty logging is off\n");
+		return -ENODATA;
+	}
+	return count;
+}
+static DEVICE_ATTR_WO(dirty_mark);
+
 static struct attribute *mock_attrs[] = {
 	&dev_attr_state_size.attr,
 	&dev_attr_poke.attr,
 	&dev_attr_checksum.attr,
+	&dev_attr_dirty_mark.attr,
 	NULL
 };
 
@@ -558,6 +704,7 @@ static const struct mdev_pt_type mock_types[] = {
 		.attrs		= &mock_attr_group,
 		.migration	= &mock_migration_ops,
 		.migration_compat = "mdev_pt-mock-migratable v1",
+		.dirty		= &mock_dirty_ops,
 	},
 	{
 		.sysfs_name	= "mock-no-p2p",
@@ -567,6 +714,7 @@ static const struct mdev_pt_type mock_types[] = {
 		.attrs		= &mock_attr_group,
 		.migration	= &mock_no_p2p_migration_ops,
 		.migration_compat = "mdev_pt-mock-no-p2p v1",
+		.dirty		= &mock_no_p2p_dirty_ops,
 	},
 };
 
@@ -578,20 +726,32 @@ static int mock_probe(struct mdev_pt_function *fn,
 	mf = kzalloc(sizeof(*mf), GFP_KERNEL);
 	if (!mf)
 		return -ENOMEM;
+	mutex_init(&mf->lock);
 	mdev_pt_function_set_drvdata(fn, &mock_plugin, mf);
 	return 0;
 }
 
 static void mock_remove(struct mdev_pt_function *fn)
 {
-	kfree(mdev_pt_function_get_drvdata(fn, &mock_plugin));
+	struct mock_function *mf = mdev_pt_function_get_drvdata(fn, &mock_plugin);
+
+	mutex_destroy(&mf->lock);
+	kfree(mf);
 }
 
+/*
+ * The core stopped dirty logging without telling the plugin: the log is
+ * dropped here, and vendor/dirty_mark fails with ENODATA from now on.
+ */
 static void mock_controlling_gone(struct mdev_pt_function *fn)
 {
 	struct mock_function *mf = mdev_pt_function_get_drvdata(fn, &mock_plugin);
 
 	WRITE_ONCE(mf->gone, true);
+	mutex_lock(&mf->lock);
+	if (mf->ms)
+		mdev_pt_dirty_bitmap_stop(&mf->ms->dma_log);
+	mutex_unlock(&mf->lock);
 	pci_info(mdev_pt_function_pdev(fn), "mock: controlling function %s gone\n",
 		 pci_name(mdev_pt_function_controlling_pdev(fn)));
 }
