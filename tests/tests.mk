@@ -45,6 +45,13 @@ $(BUILD)/tests/vfio_cdev_test: $(TOP)/tests/vfio/vfio_cdev_test.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -I$(UAPI_DIR) -D__user= -o $@ $<
 
+# The dirty tracking test uses the migration tests' helpers.
+$(BUILD)/tests/vfio_dirty_test: $(TOP)/tests/vfio/vfio_dirty_test.c \
+		$(wildcard $(TOP)/tests/vfio/*.h $(TOP)/tests/migration/*.h) \
+		$(TOP)/tests/lib/sysfs_util.h $(KSFT_DIR)/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
 $(BUILD)/tests/%: $(TOP)/tests/migration/%.c \
 		$(wildcard $(TOP)/tests/migration/*.h $(TOP)/tests/vfio/*.h) \
 		$(TOP)/tests/lib/sysfs_util.h \
