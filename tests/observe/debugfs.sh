@@ -3,8 +3,9 @@
 #
 # mdev_pt's debugfs (issue 15), /sys/kernel/debug/mdev_pt/:
 #  - a directory per bound function with lease and pci_errors, and one per
-#    instance inside it with what its type has: traps, migration/state and
-#    migration/counters, vendor/ (the edu plugin's DMA audit counters);
+#    instance inside it with what its type has: traps, migration/state,
+#    migration/counters and migration/dirty (tests/migration/dirty.sh
+#    checks its contents), vendor/ (the edu plugin's DMA audit counters);
 #  - the values: who holds the lease and whether it is open, the trap
 #    counters and the audit counters after known accesses;
 #  - nothing left behind: the instance's directory goes with the instance,
@@ -80,7 +81,7 @@ test_layout()
 	done
 	UUID=$(new_uuid)
 	pt_create "$EDU" "$UUID" "$MIGRATABLE"
-	expect_eq "migration/" "counters state" "$(ls_dir "$DBG/$EDU/$UUID/migration")"
+	expect_eq "migration/" "counters dirty state" "$(ls_dir "$DBG/$EDU/$UUID/migration")"
 	expect_eq "migration/state" RUNNING "$(cat "$DBG/$EDU/$UUID/migration/state")"
 	expect_dbg "$DBG/$EDU/$UUID/migration/counters" arcs 0
 	expect_dbg "$DBG/$EDU/$UUID/migration/counters" bytes_saved 0

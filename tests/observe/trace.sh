@@ -55,11 +55,11 @@ test_events_exist()
 	modprobe mdev_pt || fail "modprobe mdev_pt"
 	for e in mdev_pt_create mdev_pt_remove mdev_pt_open mdev_pt_close \
 		 mdev_pt_mig_arc mdev_pt_mig_reset mdev_pt_plugin_call \
-		 mdev_pt_plugin_fn_call mdev_pt_health mdev_pt_pci_error; do
+		 mdev_pt_plugin_fn_call mdev_pt_health mdev_pt_pci_error \
+		 mdev_pt_dirty_start mdev_pt_dirty_stop mdev_pt_dirty_report; do
 		[ -e "$TRACEFS/events/mdev_pt/$e/format" ] || fail "no event $e"
 	done
-	# No dirty logging, no event for it.
-	expect_eq "events" 10 "$(ls -d "$TRACEFS"/events/mdev_pt/mdev_pt_* | wc -l)"
+	expect_eq "events" 13 "$(ls -d "$TRACEFS"/events/mdev_pt/mdev_pt_* | wc -l)"
 	grep -q "field:u64 bytes;" "$TRACEFS/events/mdev_pt/mdev_pt_mig_arc/format" ||
 		fail "mdev_pt_mig_arc has no bytes"
 	grep -q "field:u64 duration_ns;" "$TRACEFS/events/mdev_pt/mdev_pt_mig_arc/format" ||
