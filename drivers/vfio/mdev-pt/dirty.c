@@ -166,6 +166,13 @@ static int mdev_pt_dirty_start_locked(struct mdev_pt_function *fn,
 	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
 		ranges[nr].iova = node->start;
 		ranges[nr].length = (u64)node->last - node->start + 1;
+		/* vfio core passes a length of 0 on, as [iova, iova - 1]. */
+		if (!ranges[nr].length) {
+			dev_err_ratelimited(dev, "dirty logging refused: the range at %#llx is empty\n",
+					    ranges[nr].iova);
+			ret = -EINVAL;
+			goto out_free_ranges;
+		}
 		nr++;
 	}
 	if (nr != nnodes) {
@@ -456,6 +463,8 @@ int mdev_pt_dirty_bitmap_start(struct mdev_pt_dirty_bitmap *db,
 		if (pages > MDEV_PT_DIRTY_BITMAP_MAX_PAGES)
 			return -ENOSPC;
 	}
+	if (!pages)
+		return -EINVAL;
 
 	map = kzalloc(struct_size(map, ranges, nr), GFP_KERNEL_ACCOUNT);
 	if (!map)
@@ -552,7 +561,7 @@ int mdev_pt_dirty_bitmap_report(struct mdev_pt_dirty_bitmap *db, u64 iova,
 				u64 length, struct mdev_pt_dirty_report *report)
 {
 	struct mdev_pt_dirty_map *map;
-	u64 last = iova + length - 1, first, end, bit, run;
+	u64 last = iova + length - 1, first, end, bit, run, keep_first, keep_last;
 	unsigned long flags;
 	unsigned int i;
 
@@ -569,11 +578,30 @@ int mdev_pt_dirty_bitmap_report(struct mdev_pt_dirty_bitmap *db, u64 iova,
 	for (i = 0; i < map->nr; i++) {
 		if (!mdev_pt_dirty_map_bits(map, i, iova, last, &first, &end))
 			continue;
+		/*
+		 * A page the range covers only in part is reported but kept:
+		 * the report that covers the rest of it must name it too.
+		 */
+		keep_first = U64_MAX;
+		keep_last = U64_MAX;
+		if ((max(iova, map->ranges[i].iova) - map->ranges[i].iova) &
+		    ((1ULL << map->page_shift) - 1))
+			keep_first = first;
+		if ((min(last, map->ranges[i].iova +
+				(map->ranges[i].npages << map->page_shift) - 1) -
+		     map->ranges[i].iova + 1) & ((1ULL << map->page_shift) - 1))
+			keep_last = end - 1;
 		for (bit = first; bit < end; bit += run) {
 			spin_lock_irqsave(&db->lock, flags);
 			bit = find_next_bit(map->bits, end, bit);
 			run = find_next_zero_bit(map->bits, end, bit) - bit;
 			bitmap_clear(map->bits, bit, run);
+			if (run && (keep_first == bit || keep_last == bit + run - 1)) {
+				if (keep_first == bit)
+					__set_bit(bit, map->bits);
+				if (keep_last == bit + run - 1)
+					__set_bit(bit + run - 1, map->bits);
+			}
 			spin_unlock_irqrestore(&db->lock, flags);
 			if (!run)
 				break;
