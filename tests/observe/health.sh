@@ -31,6 +31,7 @@ teardown()
 	observe_cleanup
 	uevents_stop
 	remove_instances
+	aer_unload || echo "# cannot unload aer_inject: PCI buses scanned from now on are unusable"
 	[ -n "$EDU" ] && pci_unbind "$EDU"
 	unbind_driver mdev_pt
 	if [ -n "$PF" ]; then
@@ -256,6 +257,7 @@ test_device_error()
 	expect_dbg "$fn" perm_failure 0
 	expect_health_events "$EVENTS" "$UUID" \
 		"ok device-error ok migration-failed device-error ok device-error ok"
+	aer_unload || fail "rmmod aer_inject"
 }
 
 run_tests "$@"

@@ -200,15 +200,37 @@ root_port_of()
 	basename "$(dirname "$(readlink -f "/sys/bus/pci/devices/$1")")"
 }
 
+# Present while aer_inject is loaded because aer_ready loaded it.
+OBS_AER_LOADED=/tmp/mdevpt-observe.aer_inject
+
 # aer_ready BDF: errors can be injected above BDF (aer_inject, and the root
-# port has an AER capability with the AER service bound).
+# port has an AER capability with the AER service bound).  aer_unload
+# unloads the module again if this loaded it.
 aer_ready()
 {
 	local rp
 
 	rp=$(root_port_of "$1")
-	modprobe aer_inject 2> /dev/null && [ -c /dev/aer_inject ] &&
-		[ -e "/sys/bus/pci/devices/$rp/aer_dev_fatal" ]
+	if ! grep -q '^aer_inject ' /proc/modules; then
+		modprobe aer_inject 2> /dev/null || return 1
+		touch "$OBS_AER_LOADED"
+	fi
+	[ -c /dev/aer_inject ] && [ -e "/sys/bus/pci/devices/$rp/aer_dev_fatal" ]
+}
+
+# aer_unload: unload aer_inject if aer_ready loaded it.  It must not stay:
+# the first injection puts its own config accessors on the bus of the
+# device and of its root port (the root bus), a bus scanned below them
+# afterwards inherits them (pci_alloc_child_bus() copies the parent's ops)
+# without being in aer_inject's list of buses, and every config access
+# there then fails: a function hot-added or rescanned behind a new bus is
+# not found (mgmt/fleet.sh renumbers the NVMe PF's bus and rescans).
+# Unloading puts the original accessors back.
+aer_unload()
+{
+	[ -e "$OBS_AER_LOADED" ] || return 0
+	rmmod aer_inject || return 1
+	rm -f "$OBS_AER_LOADED"
 }
 
 # aer_inject BDF UNCOR COR: make BDF's AER registers report the uncorrectable
