@@ -8,14 +8,19 @@ beside this file adds what sysfs cannot tell before an instance exists
 (the attribute names of a type and the values the plugin accepts).
 """
 
+import glob
 import json
 import os
 import subprocess
+import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 SYSFS = os.environ.get("MDEV_PT_SYSFS", "/sys")
 MDEV_BUS = os.path.join(SYSFS, "class", "mdev_bus")
 MDEV_DEVICES = os.path.join(SYSFS, "bus", "mdev", "devices")
+PT_DRIVER = os.path.join(SYSFS, "bus", "pci", "drivers", "mdev_pt")
+# How long parents() waits for the plugin autoload of newly bound functions.
+AUTOLOAD_TIMEOUT = 60
 TYPE_PREFIX = "mdev_pt-"
 # Files of an mdev device that are not instance attributes.
 NOT_ATTRS = {"remove", "uevent", "driver_override"}
@@ -44,8 +49,37 @@ def load_schema(path=None):
 # --- sysfs --------------------------------------------------------------------
 
 
+def autoload_pending():
+    """The functions bound to mdev_pt whose plugin autoload is pending, sorted."""
+    pending = []
+    for f in sorted(glob.glob(os.path.join(PT_DRIVER, "*", "mdev_pt_autoload"))):
+        try:
+            if read(f) == "pending":
+                pending.append(os.path.basename(os.path.dirname(f)))
+        except OSError:
+            pass    # unbound meanwhile
+    return pending
+
+
+def wait_autoload(timeout=AUTOLOAD_TIMEOUT):
+    """Wait until no function bound to mdev_pt has its plugin autoload
+    pending: binding only queues the request for the plugin modules, and a
+    plugin it loads adds its types (the parent registers again) later."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pending = autoload_pending()
+        if not pending:
+            return
+        if time.monotonic() >= deadline:
+            raise Error(f"the plugin autoload of {', '.join(pending)} is still pending "
+                        f"after {timeout} s")
+        time.sleep(0.05)
+
+
 def parents():
-    """The mdev parents, sorted: {name: {"vendor", "device", "class", "types"}}."""
+    """The mdev parents, sorted: {name: {"vendor", "device", "class", "types"}},
+    once the plugin autoload of every function bound to mdev_pt is over."""
+    wait_autoload()
     out = {}
     try:
         names = sorted(os.listdir(MDEV_BUS))
