@@ -11,9 +11,13 @@
 # nodedev-update where the version has them); a domain with an mdev
 # hostdev started under TCG (no guest OS, no disks), its QEMU holding and
 # showing the device and letting go on destroy; nodedev-destroy refused
-# while the domain runs; save refused; and teardown in any order: domain
-# then instance, instance under a running domain (the request reaches
-# QEMU), SR-IOV disabled under defined instances on NVMe VFs.
+# while the domain runs; save refused for a type without migration; an
+# edu-migratable instance, in QEMU's default migration mode, saved and
+# restored with its registers (set through qtest) where mdev-pt offers
+# device dirty tracking (QEMU 10 on the 6.1 kernel), refused with QEMU's
+# reason elsewhere; and teardown in any order: domain then instance,
+# instance under a running domain (the request reaches QEMU), SR-IOV
+# disabled under defined instances on NVMe VFs.
 #
 # What libvirtd needs, on both stacks (measured in the test bed):
 # - only the monolithic libvirtd: both Debian releases ship it and no
@@ -42,10 +46,12 @@
 
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/libvirt_edu.sh"
 
 DOM=mdevpt-test
 EDU_PT=mdev_pt-edu-passthrough
 AUDITED=mdev_pt-edu-audited
+EDU_MIG=mdev_pt-edu-migratable
 LIBVIRTD_PID=
 
 vsh()
@@ -575,6 +581,74 @@ test_domain_save_refused()
 	holds "$QPID" "$GROUP" || fail "QEMU let go of the group"
 	[ ! -s /tmp/dom.save ] || fail "a save file was written"
 	vsh destroy $DOM > /dev/null || fail "destroy"
+}
+
+# A domain with an edu-migratable instance, QEMU in its default migration
+# mode (no <qemu:override>, nothing on its command line about migration).
+# Where QEMU migrates the instance (8.1 and later, with mdev-pt's device
+# dirty tracking, which needs a kernel whose vfio core can report dirty
+# pages: the 6.1 kernel), virsh save stops the domain into a file, having
+# started (and, with QEMU gone, stopped) the instance's dirty logging, and
+# virsh restore brings it back: BAR0 where the firmware had put it, the
+# registers set through qtest before the save, the device computing.
+# Elsewhere (QEMU 7.2; QEMU 10 on Debian's 6.12 kernels) QEMU blocks
+# migration, the save is refused with its reason, the domain runs on.
+test_domain_save_and_restore()
+{
+	local u dir blocker bar regs seed starts qpid stats
+
+	u=$(new_uuid)
+	mdevctl start -u "$u" -p "$EDU1" -t $EDU_MIG || fail "mdevctl start"
+	dir=/tmp/mdevpt-edu
+	edu_dir "$dir"
+	edu_domain_xml $DOM "$(new_uuid)" "$u" "$dir" > /tmp/dom.xml
+	vsh define /tmp/dom.xml > /dev/null || fail "define"
+	vsh start $DOM > /dev/null ||
+		{ tail -n 20 "/var/log/libvirt/qemu/$DOM.log"; fail "start"; }
+	qpid=$(qemu_pid)
+	unforced qemu:///system $DOM "$qpid" || fail "migration forced on QEMU's command line"
+	blocker=$(mig_blocker "$EDU1" "$u")
+	echo "dirty tracking supported: $(dirty_stat "$EDU1" "$u" supported);" \
+		"QEMU's migration blockers: '$(blocked_reasons qemu:///system $DOM)'"
+	rm -f /tmp/dom.save
+	if [ -n "$blocker" ]; then
+		blocked_reasons qemu:///system $DOM | grep -qF -- "$blocker" ||
+			fail "QEMU does not block migration with '$blocker'"
+		expect_rc "save" 1 "cannot migrate domain: $blocker" vsh save $DOM /tmp/dom.save
+		expect_eq domstate running "$(vsh domstate $DOM | xargs)"
+		holds "$qpid" "$(iommu_group_of "/sys/bus/mdev/devices/$u")" ||
+			fail "QEMU let go of the group"
+		[ ! -s /tmp/dom.save ] || fail "a save file was written"
+		return 0
+	fi
+	expect_eq "QEMU's migration blockers" "" "$(blocked_reasons qemu:///system $DOM)"
+	edu_wait_idle "$dir" || fail "the firmware does not idle: $(cat "$dir/bios.log")"
+	bar=$(edu_bar0 qemu:///system $DOM) || fail "BAR0 is not mapped"
+	seed=$(( (RANDOM << 8 | RANDOM) & 0xffffff ))
+	edu_program "$dir" "$bar" "$seed" || fail "program the edu through qtest"
+	regs=$(edu_regs "$dir" "$bar")
+	echo "BAR0 at $bar, registers ($EDU_REGS) before the save: $regs"
+	expect_eq "liveness" "$(printf '0x%x' $(( ~(0x11000000 | seed) & 0xffffffff )))" "${regs%% *}"
+	starts=$(dirty_stat "$EDU1" "$u" starts)
+	vsh save $DOM /tmp/dom.save || fail "save"
+	expect_eq domstate "shut off" "$(vsh domstate $DOM | xargs)"
+	wait_for 30 gone "$qpid" || fail "QEMU $qpid still there"
+	stats=$(job_stats qemu:///system $DOM --completed 2> /dev/null)
+	echo "save: $(job_summary "$stats"); file $(stat -c %s /tmp/dom.save) bytes"
+	[ "$(dirty_stat "$EDU1" "$u" starts)" -gt "$starts" ] ||
+		fail "the save did not start dirty logging: $(cat "/sys/kernel/debug/mdev_pt/$EDU1/$u/migration/dirty")"
+	expect_eq "dirty logging with QEMU gone" off "$(dirty_stat "$EDU1" "$u" logging)"
+	expect_eq "dirty tracking errors" 0 "$(dirty_stat "$EDU1" "$u" errors)"
+	vsh restore /tmp/dom.save ||
+		{ tail -n 20 "/var/log/libvirt/qemu/$DOM.log"; fail "restore"; }
+	expect_eq domstate running "$(vsh domstate $DOM | xargs)"
+	qpid=$(qemu_pid)
+	unforced qemu:///system $DOM "$qpid" || fail "migration forced on the restored QEMU"
+	expect_eq "BAR0 after the restore" "$bar" "$(edu_bar0 qemu:///system $DOM)"
+	expect_eq "registers after the restore" "$regs" "$(edu_regs "$dir" "$bar")"
+	expect_eq "6! after the restore" "$(fact 6)" "$(edu_factorial "$dir" "$bar" 6)"
+	vsh destroy $DOM > /dev/null || fail "destroy"
+	rm -f /tmp/dom.save
 }
 
 # The instance removed under the running domain: the kernel sends the
