@@ -13,7 +13,9 @@
 # showing the device and letting go on destroy; nodedev-destroy refused
 # while the domain runs; save refused for a type without migration; an
 # edu-migratable instance, in QEMU's default migration mode, saved and
-# restored with its registers (set through qtest) where mdev-pt offers
+# restored, and live-migrated between two libvirtd "hosts" in the VM and
+# back (tests/mgmt/libvirt_hosts.sh), its registers set through qtest and
+# a page its DMA wrote during the migration arriving, where mdev-pt offers
 # device dirty tracking (QEMU 10 on the 6.1 kernel), refused with QEMU's
 # reason elsewhere; and teardown in any order: domain then instance,
 # instance under a running domain (the request reaches QEMU), SR-IOV
@@ -47,6 +49,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/libvirt_edu.sh"
+. "$(dirname "$0")/libvirt_hosts.sh"
 
 DOM=mdevpt-test
 EDU_PT=mdev_pt-edu-passthrough
@@ -649,6 +652,153 @@ test_domain_save_and_restore()
 	expect_eq "6! after the restore" "$(fact 6)" "$(edu_factorial "$dir" "$bar" 6)"
 	vsh destroy $DOM > /dev/null || fail "destroy"
 	rm -f /tmp/dom.save
+}
+
+# Live migration of a domain with an edu-migratable instance between two
+# libvirt hosts in the test VM, a and b: two more libvirtd, each in mount
+# and UTS namespaces of its own (tests/mgmt/libvirt_hosts.sh says how and
+# why).  The domain on a uses the instance on the first edu, the
+# destination XML (virsh migrate --xml) one on the second; no
+# <qemu:override>.  Where QEMU blocks that migration (see
+# test_domain_save_and_restore), virsh migrate is refused with QEMU's
+# reason and the domain runs on on a.  Elsewhere:
+# - a to b, managed direct migration (virsh drives both daemons), live,
+#   limited to 2 MiB/s behind 24 MiB of filled guest RAM, so it is still
+#   copying RAM when the device writes guest memory: the test has the edu
+#   DMA a pattern from its buffer into two RAM pages that went out
+#   already, and only the device's dirty log can tell QEMU to send them
+#   again;
+# - then the domain runs on b and is shut off on a, its QEMU gone; b has
+#   the registers a had, BAR0 where a had it, the pattern in RAM, a
+#   device that computes; the instance on a logged dirty pages (starts,
+#   and at least the two pages reported), with no errors; b's device
+#   DMAs;
+# - back from b to a, peer to peer (b's libvirtd connects to a's), and
+#   the same checks on a;
+# - the numbers of both migrations (virsh domjobinfo --completed on the
+#   source) are printed.
+test_domain_live_migration_between_two_hosts()
+{
+	local dom=mdevpt-mig ua ub du da db blocker qa qb bar bus slot seed \
+		pat regs starts pages rc stats got
+
+	ua=$(new_uuid)
+	ub=$(new_uuid)
+	mdevctl start -u "$ua" -p "$EDU1" -t $EDU_MIG || fail "mdevctl start $ua"
+	mdevctl start -u "$ub" -p "$EDU2" -t $EDU_MIG || fail "mdevctl start $ub"
+	MIG_PID=
+	trap '[ -n "$MIG_PID" ] && kill "$MIG_PID" 2> /dev/null; host_stop a; host_stop b' EXIT
+	host_start a || fail "host a"
+	host_start b || fail "host b"
+	da=$(host_dir a)/qt
+	db=$(host_dir b)/qt
+	du=$(new_uuid)
+	edu_domain_xml $dom "$du" "$ua" "$da" > /tmp/mig-a.xml
+	edu_domain_xml $dom "$du" "$ub" "$db" > /tmp/mig-b.xml
+	hv a define /tmp/mig-a.xml > /dev/null || fail "define on a"
+	hv a start $dom > /dev/null ||
+		{ tail -n 20 "$(host_dir a)/log/qemu/$dom.log"; fail "start on a"; }
+	qa=$(host_qemu_pid a $dom)
+	unforced "$(host_uri a)" $dom "$qa" || fail "migration forced on a's QEMU"
+	blocker=$(mig_blocker "$EDU1" "$ua")
+	echo "dirty tracking supported: $(dirty_stat "$EDU1" "$ua" supported);" \
+		"QEMU's migration blockers: '$(blocked_reasons "$(host_uri a)" $dom)'"
+	if [ -n "$blocker" ]; then
+		blocked_reasons "$(host_uri a)" $dom | grep -qF -- "$blocker" ||
+			fail "QEMU does not block migration with '$blocker'"
+		expect_rc "migrate" 1 "cannot migrate domain: $blocker" \
+			hv a migrate --live --persistent --xml /tmp/mig-b.xml $dom "$(host_uri b)"
+		expect_eq "domstate on a" running "$(hv a domstate $dom | xargs)"
+		! hv b list --all --name | grep -qx $dom || fail "the domain is on b"
+		return 0
+	fi
+	expect_eq "QEMU's migration blockers" "" "$(blocked_reasons "$(host_uri a)" $dom)"
+	edu_wait_idle "$da" || fail "the firmware does not idle: $(cat "$da/bios.log")"
+	read -r bar bus slot < <(edu_pci "$(host_uri a)" $dom) || fail "BAR0 is not mapped"
+	edu_master "$da" "$bus" "$slot" || fail "bus mastering"
+	seed=$(( (RANDOM << 8 | RANDOM) & 0xffffff ))
+	edu_program "$da" "$bar" "$seed" || fail "program the edu through qtest"
+	# The pattern into the device's buffer; 24 MiB of RAM filled.
+	pat=$(ram_pattern "$seed")
+	qt "$da" "write 0x800000 0x800 $pat" "memset 0x1000000 0x1800000 0x5a" > /dev/null ||
+		fail "write guest RAM through qtest"
+	edu_dma "$da" "$bar" 0x800000 0x40000 0x800 1 || fail "DMA from RAM to the buffer"
+	starts=$(dirty_stat "$EDU1" "$ua" starts)
+	pages=$(dirty_stat "$EDU1" "$ua" pages)
+	echo "a: BAR0 at $bar, registers ($EDU_REGS) $(edu_regs "$da" "$bar")"
+
+	hv a migrate --live --persistent --bandwidth 2 --xml /tmp/mig-b.xml \
+		$dom "$(host_uri b)" > /tmp/mig.out 2>&1 &
+	MIG_PID=$!
+	# The first pass sends RAM in address order: past the first 4 MiB of
+	# the filled RAM, the pages at 2 MiB went out.
+	wait_for 300 ram_sent "$(host_uri a)" $dom $((4 << 20)) ||
+		fail "the migration does not get going: $(cat /tmp/mig.out)"
+	edu_dma "$da" "$bar" 0x40000 0x200c00 0x800 3 || fail "DMA from the buffer to RAM"
+	regs=$(edu_regs "$da" "$bar")
+	got=$(qt "$da" "read 0x200c00 0x800")
+	stats=$(job_stats "$(host_uri a)" $dom 2> /dev/null)
+	echo "a: DMA to RAM 0x200c00-0x2013ff during the migration," \
+		"$(job_stat "$stats" memory_processed) bytes of RAM sent; registers $regs"
+	expect_eq "the job is still running after the DMA (job type)" 2 \
+		"$(job_stat "$stats" "Job type")"
+	[ "$got" = "$pat" ] || fail "a: the DMA did not write the pattern to RAM: ${got:0:40}..."
+	echo "a: dirty: $(dirty_all "$EDU1" "$ua")"
+	wait $MIG_PID
+	rc=$?
+	MIG_PID=
+	sed 's/^/  migrate: /' /tmp/mig.out
+	[ $rc -eq 0 ] || fail "virsh migrate a to b exited $rc"
+	stats=$(job_stats "$(host_uri a)" $dom --completed)
+	echo "a to b: $(job_summary "$stats")"
+	expect_eq "domstate on a" "shut off" "$(hv a domstate $dom | xargs)"
+	expect_eq "domstate on b" running "$(hv b domstate $dom | xargs)"
+	wait_for 30 exited "$qa" || fail "a's QEMU $qa still there"
+	qb=$(host_qemu_pid b $dom)
+	unforced "$(host_uri b)" $dom "$qb" || fail "migration forced on b's QEMU"
+	tr '\0' '\n' < "/proc/$qb/cmdline" | grep -q "sysfsdev.*/sys/bus/mdev/devices/$ub" ||
+		fail "b's QEMU is not on instance $ub"
+	expect_eq "b: BAR0" "$bar" "$(edu_bar0 "$(host_uri b)" $dom)"
+	expect_eq "b: the registers a had" "$regs" "$(edu_regs "$db" "$bar")"
+	echo "a: dirty: $(dirty_all "$EDU1" "$ua")"
+	got=$(qt "$db" "read 0x200c00 0x800")
+	[ "$got" = "$pat" ] || fail "b: RAM 0x200c00-0x2013ff is not what the device wrote on a: ${got:0:40}..."
+	[ "$(dirty_stat "$EDU1" "$ua" starts)" -gt "$starts" ] ||
+		fail "a: no dirty logging started"
+	[ "$(dirty_stat "$EDU1" "$ua" pages)" -ge $((pages + 2)) ] ||
+		fail "a: the two pages were not reported"
+	expect_eq "a: dirty tracking errors" 0 "$(dirty_stat "$EDU1" "$ua" errors)"
+	expect_eq "b: 7!" "$(fact 7)" "$(edu_factorial "$db" "$bar" 7)"
+	# b's device DMAs (bus mastering and the IOMMU mappings are b's):
+	# the pattern, migrated in RAM, through its buffer to another page.
+	edu_dma "$db" "$bar" 0x800000 0x40000 0x800 1 || fail "b: DMA from RAM to the buffer"
+	edu_dma "$db" "$bar" 0x40000 0x300000 0x800 3 || fail "b: DMA from the buffer to RAM"
+	got=$(qt "$db" "read 0x300000 0x800")
+	[ "$got" = "$pat" ] || fail "b: the device's DMA did not copy the pattern: ${got:0:40}..."
+
+	# Back, peer to peer.
+	regs=$(edu_regs "$db" "$bar")
+	starts=$(dirty_stat "$EDU2" "$ub" starts)
+	edu_dir "$da"
+	hv b migrate --live --p2p --persistent --xml /tmp/mig-a.xml $dom "$(host_uri a)" ||
+		fail "virsh migrate --p2p b to a"
+	stats=$(job_stats "$(host_uri b)" $dom --completed)
+	echo "b to a (p2p): $(job_summary "$stats")"
+	expect_eq "domstate on b" "shut off" "$(hv b domstate $dom | xargs)"
+	expect_eq "domstate on a" running "$(hv a domstate $dom | xargs)"
+	wait_for 30 exited "$qb" || fail "b's QEMU $qb still there"
+	qa=$(host_qemu_pid a $dom)
+	unforced "$(host_uri a)" $dom "$qa" || fail "migration forced on a's QEMU"
+	expect_eq "a: BAR0" "$bar" "$(edu_bar0 "$(host_uri a)" $dom)"
+	expect_eq "a: the registers b had" "$regs" "$(edu_regs "$da" "$bar")"
+	got=$(qt "$da" "read 0x200c00 0x800")
+	[ "$got" = "$pat" ] || fail "a: RAM 0x200c00-0x2013ff is not the pattern: ${got:0:40}..."
+	[ "$(dirty_stat "$EDU2" "$ub" starts)" -gt "$starts" ] ||
+		fail "b: no dirty logging started"
+	echo "b: dirty: $(dirty_all "$EDU2" "$ub")"
+	expect_eq "b: dirty tracking errors" 0 "$(dirty_stat "$EDU2" "$ub" errors)"
+	expect_eq "a: 8!" "$(fact 8)" "$(edu_factorial "$da" "$bar" 8)"
+	hv a destroy $dom > /dev/null || fail "destroy on a"
 }
 
 # The instance removed under the running domain: the kernel sends the
