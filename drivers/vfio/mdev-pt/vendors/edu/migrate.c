@@ -570,14 +570,23 @@ static int edu_dirty_start(struct mdev_pt_instance *inst,
 			   unsigned int nr, u64 page_size)
 {
 	struct edu_mig *em = mdev_pt_get_drvdata(inst);
+	u64 cmd;
 	int ret;
 
 	mutex_lock(&em->lock);
 	ret = mdev_pt_dirty_bitmap_start(&em->dirty, ranges, nr, page_size);
-	/* A DMA started before logging may still be writing. */
-	if (!ret && em->dma_len)
-		mdev_pt_dirty_bitmap_mark(&em->dirty, em->dma_iova,
-					  em->dma_len);
+	/*
+	 * A DMA started before logging may still be writing; one the device
+	 * finished before now wrote nothing to log.
+	 */
+	if (!ret && em->dma_len) {
+		if (!edu_read64(inst, EDU_REG_DMA_CMD, &cmd) &&
+		    !(cmd & EDU_DMA_CMD_START))
+			em->dma_len = 0;
+		else
+			mdev_pt_dirty_bitmap_mark(&em->dirty, em->dma_iova,
+						  em->dma_len);
+	}
 	mutex_unlock(&em->lock);
 	if (ret)
 		dev_err(mdev_pt_instance_dev(inst), "cannot start dirty logging: %d\n",
