@@ -19,10 +19,12 @@
 #   make deb13           the Debian 13 root (cached) and the modules for its
 #                        kernel, built through DKMS inside it (needs root)
 #   make demo            show the product working in the VM test bed
-#   make bench           both benchmarks below, in the VM test bed (not part of
-#                        make check; results in bench/results/)
+#   make bench           bench-mig and bench-vfio, in the VM test bed (not part
+#                        of make check; results in bench/results/)
 #   make bench-mig       migration stop-copy throughput, both kernels
 #   make bench-vfio      mdev-pt against vfio-pci, both kernels
+#   make bench-dirty     QEMU 10 live migration with device dirty tracking
+#                        (6.1, Debian 13 stack; needs make deb13; ~20 min)
 #   make clean
 
 TOP		:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -51,7 +53,7 @@ CHECKPATCH	:= $(TOOLS_DIR)/scripts/checkpatch.pl
 KBUILD_ARGS	:= CONFIG_VFIO_MDEV_PT=m CONFIG_VFIO_MDEV_PT_EDU=m CONFIG_VFIO_MDEV_PT_MOCK=m CONFIG_SAMPLE_MDEV_PT=m $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
 .PHONY: all modules tests lint checkpatch sparse setup check demo bench \
-	bench-mig bench-vfio clean ksft-headers install dkms-source \
+	bench-mig bench-vfio bench-dirty clean ksft-headers install dkms-source \
 	debug-kernel check-debug deb13 install-tools
 
 all: modules tests
@@ -134,6 +136,7 @@ ksft-headers: $(KSFT_DIR)/.stamp
 
 include tests/tests.mk
 include bench/vfio/bench.mk
+include bench/migration/bench.mk
 
 CHECKPATCH_FILES = $(shell cd $(TOP) && git ls-files -co --exclude-standard \
 	'*.c' '*.h' | grep -v '^build/')
