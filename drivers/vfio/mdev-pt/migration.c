@@ -545,7 +545,7 @@ mdev_pt_mig_get_data_size(struct vfio_device *vdev,
  * From 6.3 vfio core answers the feature with migration_get_data_size;
  * before, it reaches the driver's device_feature op, which answers it the
  * same way.  QEMU 8.0 and later size the device state with it, and take
- * 100 MiB when it fails: once dirty tracking leaves little RAM to send,
+ * 100 GiB when it fails: once dirty tracking leaves little RAM to send,
  * that estimate alone would keep the expected downtime above any limit.
  *
  * Return: 0, -ENOTTY for a type without migration, or an errno of the
