@@ -211,6 +211,14 @@ static int edu_mig_dma_starts(struct edu_mig *em, u64 cmd, bool user)
 	if (ret < 0)
 		return ret;
 
+	/*
+	 * The transfer this one replaces has ended (the device takes a start
+	 * command only when idle), but maybe after the last report: it may
+	 * have written pages that report already cleared.
+	 */
+	if (em->dma_len)
+		mdev_pt_dirty_bitmap_mark(&em->dirty, em->dma_iova,
+					  em->dma_len);
 	em->dma_iova = le64_to_cpu(dst) & (EDU_DMA_RAM_LIMIT - 1);
 	em->dma_len = le64_to_cpu(count);
 	mdev_pt_dirty_bitmap_mark(&em->dirty, em->dma_iova, em->dma_len);
