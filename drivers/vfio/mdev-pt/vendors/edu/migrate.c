@@ -31,8 +31,9 @@
  * before the command reaches the device: the device's count bytes at its
  * destination register, masked to the device's 28 address bits.  The
  * device copies later, from a timer, so the transfer in flight is marked
- * again at every report until a report finds the device done: the report
- * that follows its completion always names its pages.
+ * again at every report until a report finds the device done, and once
+ * more when the next transfer replaces it: the report that follows its
+ * completion always names its pages.
  *
  * The migration verbs reach the registers with mdev_pt_bar_rw_decoding():
  * QEMU 7.2 resets the device, clearing memory decoding, before it moves
