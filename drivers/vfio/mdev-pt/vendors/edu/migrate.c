@@ -574,12 +574,25 @@ static void edu_mig_destroy(struct mdev_pt_instance *inst)
 	kfree(em);
 }
 
+/*
+ * The remembered DMA to RAM has ended: the device clears the start bit
+ * after its last write.  Unreadable, the device counts as busy.
+ */
+static bool edu_mig_dma_ended(struct edu_mig *em)
+{
+	u64 cmd;
+
+	lockdep_assert_held(&em->lock);
+
+	return !edu_read64(em->inst, EDU_REG_DMA_CMD, &cmd) &&
+	       !(cmd & EDU_DMA_CMD_START);
+}
+
 static int edu_dirty_start(struct mdev_pt_instance *inst,
 			   const struct mdev_pt_dirty_range *ranges,
 			   unsigned int nr, u64 page_size)
 {
 	struct edu_mig *em = mdev_pt_get_drvdata(inst);
-	u64 cmd;
 	int ret;
 
 	mutex_lock(&em->lock);
@@ -589,8 +602,7 @@ static int edu_dirty_start(struct mdev_pt_instance *inst,
 	 * finished before now wrote nothing to log.
 	 */
 	if (!ret && em->dma_len) {
-		if (!edu_read64(inst, EDU_REG_DMA_CMD, &cmd) &&
-		    !(cmd & EDU_DMA_CMD_START))
+		if (edu_mig_dma_ended(em))
 			em->dma_len = 0;
 		else
 			mdev_pt_dirty_bitmap_mark(&em->dirty, em->dma_iova,
@@ -615,21 +627,18 @@ static void edu_dirty_stop(struct mdev_pt_instance *inst)
 /*
  * The DMA to RAM in flight at the last report is marked again, and
  * forgotten once the device shows it done: its pages are in the first
- * report after its completion.  Unreadable, the device counts as busy.
+ * report after its completion.
  */
 static int edu_dirty_report(struct mdev_pt_instance *inst, u64 iova,
 			    u64 length, struct mdev_pt_dirty_report *report)
 {
 	struct edu_mig *em = mdev_pt_get_drvdata(inst);
-	u64 cmd;
 
 	mutex_lock(&em->lock);
 	if (em->dma_len) {
 		mdev_pt_dirty_bitmap_mark(&em->dirty, em->dma_iova,
 					  em->dma_len);
-		/* The device clears the start bit after its last write. */
-		if (!edu_read64(inst, EDU_REG_DMA_CMD, &cmd) &&
-		    !(cmd & EDU_DMA_CMD_START))
+		if (edu_mig_dma_ended(em))
 			em->dma_len = 0;
 	}
 	mutex_unlock(&em->lock);
