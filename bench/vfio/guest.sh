@@ -111,13 +111,38 @@ MDEVPT_BENCH_SCALE=$nvfs MDEVPT_BENCH_DRIVER=vfio-pci MDEVPT_BENCH_VFS="$vfs" \
 MDEVPT_BENCH_SCALE=$nvfs MDEVPT_BENCH_DRIVER=mdev_pt MDEVPT_BENCH_VFS="$vfs" \
 	MDEVPT_BENCH_TYPE=$PASSTHROUGH "$BENCH" -t scale > /dev/null 2>&1
 modprobe_path=$(cat /proc/sys/kernel/modprobe)
-# Rounds, and in each N the three set-ups one after the other, so that a
+TEST_PLUGINS="mdev_pt_sample mdev_pt_mock"
+NO_PLUGINS=/etc/modprobe.d/zz-mdev-pt-bench.conf
+
+# The VFs as on a host with no plugin for them: the two test plugins that
+# serve QEMU's NVMe VFs blacklisted (modprobe, which the plugin request
+# still runs, then finds no module for their IDs) and unloaded, so that a
+# VF offers the generic type only.
+bench_generic()
+{
+	local m
+
+	for m in $TEST_PLUGINS; do
+		echo "blacklist $m"
+	done > $NO_PLUGINS
+	# shellcheck disable=SC2086 # a list of modules
+	rmmod $TEST_PLUGINS || die "rmmod $TEST_PLUGINS"
+	bench generic "$@"
+	rm -f $NO_PLUGINS
+	for m in $TEST_PLUGINS; do
+		modprobe "$m" || die "modprobe $m"
+	done
+}
+
+# Rounds, and in each N the four set-ups one after the other, so that a
 # busy host slows all of them down alike.
 for round in $(seq "$SCALE_ROUNDS"); do
 	log "scale round $round of $SCALE_ROUNDS, N = $scale"
 	for n in $scale; do
 		bench vfio-pci MDEVPT_BENCH_SCALE="$n" MDEVPT_BENCH_DRIVER=vfio-pci \
 			MDEVPT_BENCH_VFS="$vfs" -- -t scale
+		bench_generic MDEVPT_BENCH_SCALE="$n" MDEVPT_BENCH_DRIVER=mdev_pt \
+			MDEVPT_BENCH_TYPE=$PASSTHROUGH MDEVPT_BENCH_VFS="$vfs" -- -t scale
 		bench "$PASSTHROUGH" MDEVPT_BENCH_SCALE="$n" MDEVPT_BENCH_DRIVER=mdev_pt \
 			MDEVPT_BENCH_TYPE=$PASSTHROUGH MDEVPT_BENCH_VFS="$vfs" -- -t scale
 		# The same without running modprobe: the plugin request
@@ -185,40 +210,47 @@ END {
 	}
 
 	printf "\nScale: NVMe VFs, time per function (total / N), microseconds\n"
-	printf "%5s %9s %9s %8s %9s %8s %9s %9s %9s %9s %8s\n", "N",
-	       "vfio bind", "pt bind", "pt/vfio", "pt ready", "rdy/vfio",
-	       "pt create", "vfio unb", "pt unb", "pt bind*", "pt*/vfio"
+	printf "%5s %9s %9s %8s %9s %8s %9s %8s %9s %9s %9s %9s %8s\n", "N",
+	       "vfio bind", "gen bind", "gen/vfio", "pt bind", "pt/vfio",
+	       "pt ready", "rdy/vfio", "pt create", "vfio unb", "pt unb",
+	       "pt bind*", "pt*/vfio"
 	for (n = 1; n <= 1024; n++) {
 		m = "scale_bind_n" n
 		if (cell("vfio-pci", m) == "" && cell(pt, m) == "")
 			continue
-		b = cell("vfio-pci", m); p = cell(pt, m)
+		b = cell("vfio-pci", m); p = cell(pt, m); g = cell("generic", m)
 		r = cell(pt, "scale_ready_n" n)
 		q = cell("nomodprobe", m)
-		printf "%5d %9s %9s %8s %9s %8s %9s %9s %9s %9s %8s\n", n,
-		       us(b), us(p), ratio(p, b), r == "" ? "-" : us(r),
-		       ratio(r, b), us(cell(pt, "scale_create_n" n)),
+		printf "%5d %9s %9s %8s %9s %8s %9s %8s %9s %9s %9s %9s %8s\n", n,
+		       us(b), g == "" ? "-" : us(g), ratio(g, b), us(p),
+		       ratio(p, b), r == "" ? "-" : us(r), ratio(r, b),
+		       us(cell(pt, "scale_create_n" n)),
 		       us(cell("vfio-pci", "scale_unbind_n" n)),
 		       us(cell(pt, "scale_unbind_n" n)), q == "" ? "-" : us(q),
 		       ratio(q, b)
 		last = n
 	}
 
-	printf "(pt ready: from the first bind until every function'"'"'s plugin\n"
-	printf " autoload is done; * with /proc/sys/kernel/modprobe empty)\n"
+	printf "(gen: the VFs with no plugin for them, the generic type only;\n"
+	printf " pt: with the two test plugins that serve them, four types;\n"
+	printf " pt ready: from the first bind until every function'"'"'s plugin\n"
+	printf " autoload is done; * four types, /proc/sys/kernel/modprobe empty)\n"
 
 	# Other VMs on the host only ever add time: the best round is the
 	# closest to what the operation itself costs.
 	printf "\nScale, bind only, best of the rounds, microseconds per function\n"
-	printf "%5s %9s %9s %8s %9s %8s\n", "N", "vfio bind", "pt bind",
-	       "pt/vfio", "pt bind*", "pt*/vfio"
+	printf "%5s %9s %9s %8s %9s %8s %9s %8s\n", "N", "vfio bind",
+	       "gen bind", "gen/vfio", "pt bind", "pt/vfio", "pt bind*",
+	       "pt*/vfio"
 	for (n = 1; n <= 1024; n++) {
 		m = "scale_bind_n" n
 		if (!(("vfio-pci" SUBSEP m) in best) || !((pt SUBSEP m) in best))
 			continue
 		b = best["vfio-pci", m]; p = best[pt, m]
+		g = ("generic" SUBSEP m) in best ? best["generic", m] : ""
 		q = ("nomodprobe" SUBSEP m) in best ? best["nomodprobe", m] : ""
-		printf "%5d %9s %9s %8s %9s %8s\n", n, us(b), us(p), ratio(p, b),
+		printf "%5d %9s %9s %8s %9s %8s %9s %8s\n", n, us(b),
+		       g == "" ? "-" : us(g), ratio(g, b), us(p), ratio(p, b),
 		       q == "" ? "-" : us(q), ratio(q, b)
 	}
 	printf "\nMemory (N = %d): slab bytes per function / instance\n", last
@@ -226,7 +258,10 @@ END {
 	printf "%-28s %14s %14s\n", "vfio-pci bind, per function",
 	       cell("vfio-pci", "scale_bind_n" last "_slab_objs"),
 	       cell("vfio-pci", "scale_bind_n" last "_slab_pages")
-	printf "%-28s %14s %14s\n", "mdev_pt bind, per function",
+	printf "%-28s %14s %14s\n", "mdev_pt bind, generic type",
+	       cell("generic", "scale_bind_n" last "_slab_objs"),
+	       cell("generic", "scale_bind_n" last "_slab_pages")
+	printf "%-28s %14s %14s\n", "mdev_pt bind, four types",
 	       cell(pt, "scale_bind_n" last "_slab_objs"),
 	       cell(pt, "scale_bind_n" last "_slab_pages")
 	printf "%-28s %14s %14s\n", "mdev_pt bind*, per function",

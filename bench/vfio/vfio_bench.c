@@ -25,7 +25,10 @@
  *               created on each; N from MDEVPT_BENCH_SCALE ("1 4 16 32").
  *               On mdev_pt also the time until the N functions' plugin
  *               autoload is done (their mdev_pt_autoload reads "done" or
- *               "off"), from the first bind on
+ *               "off"), from the first bind on.  Each burst of binds
+ *               starts MDEVPT_BENCH_SETTLE_MS (default 1000) after the
+ *               previous unbinds, whose deferred work (RCU, devtmpfs,
+ *               kobject releases) would otherwise land in it
  *
  * Tests whose variables are unset SKIP.  MDEVPT_BENCH_ITERS (default 2000)
  * and MDEVPT_BENCH_OPEN_ITERS (default 30) set the iteration counts.
@@ -510,6 +513,7 @@ TEST_F_TIMEOUT(sys, scale, 3600)
 	struct slab_usage before, after;
 	uint64_t t0, t_bind, t_ready = 0, t_create;
 	bool pt = driver && !strcmp(driver, "mdev_pt");
+	unsigned long settle_ms = env_ulong("MDEVPT_BENCH_SETTLE_MS", 1000);
 
 	if (!driver || !vfs_env)
 		SKIP(return, "set MDEVPT_BENCH_DRIVER and MDEVPT_BENCH_VFS");
@@ -529,6 +533,7 @@ TEST_F_TIMEOUT(sys, scale, 3600)
 			sysfs_writef(_metadata, driver, PCI_SYSFS_PATH
 				     "/%s/driver_override", vfs[i]);
 
+		usleep(settle_ms * 1000);
 		slab_usage(_metadata, &before);
 		t0 = now_ns();
 		for (i = 0; i < n; i++)
