@@ -42,6 +42,14 @@ qemu_mig_property()
 	fi
 }
 
+# dirty_supported UUID: the instance offers device dirty tracking (its
+# type has it and the kernel's vfio core can report dirty pages: not
+# Debian's 6.12 kernels, built without CONFIG_IOMMUFD_DRIVER).
+dirty_supported()
+{
+	grep -qx "supported yes" /sys/kernel/debug/mdev_pt/*/"$1"/migration/dirty 2> /dev/null
+}
+
 alive() { [ -n "$1" ] && kill -0 "$1" 2> /dev/null; }
 
 # qemu_kill NAME: end that QEMU and its event listener (by PID).
@@ -128,11 +136,11 @@ mig_summary()
 # mig_params NAME: what a source needs to converge at all.
 mig_params()
 {
-	# mdev-pt has no device dirty tracking yet (a later issue adds it):
-	# with enable-migration=on QEMU 10 falls back to type1's dirty
-	# bitmap, and type1 reports every page of a real IOMMU group dirty
-	# on every sync, so RAM converges only under a long downtime limit
-	# (600 s; the unit is ms, at most 2000000) at a high bandwidth.
+	# Without device dirty tracking (see dirty_supported) QEMU 10 with
+	# enable-migration=on falls back to type1's dirty bitmap, and type1
+	# reports every page of a real IOMMU group dirty on every sync, so
+	# RAM converges only under a long downtime limit (600 s; the unit is
+	# ms, at most 2000000) at a high bandwidth.
 	qmp "$1" '{"execute": "migrate-set-parameters", "arguments": {"downtime-limit": 600000, "max-bandwidth": 10737418240}}' > /dev/null
 }
 

@@ -103,13 +103,6 @@ else
 fi
 version_ge "$QV" 8.2 && FILE_URI=1 || FILE_URI=
 
-# dirty_supported UUID: the instance offers device dirty tracking (its
-# type has it and the kernel's vfio core can report dirty pages: not
-# Debian's 6.12 kernels, built without CONFIG_IOMMUFD_DRIVER).
-dirty_supported()
-{
-	grep -qx "supported yes" /sys/kernel/debug/mdev_pt/*/"$1"/migration/dirty 2> /dev/null
-}
 # VFIO_MIGRATION events (device-state changes) came with 9.1.
 version_ge "$QV" 9.1 && EVENTS=migration-events=on || EVENTS=
 # Pre-copy needs the v2 uAPI in QEMU and PRE_COPY in the kernel (6.2).
