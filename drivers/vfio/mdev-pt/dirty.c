@@ -57,6 +57,19 @@ struct mdev_pt_dirty_report {
 	u64 pages;
 };
 
+/*
+ * The last IOVA a device write of @length (not 0) bytes at @iova touches:
+ * one that wraps past the top of the IOVA space ends there.
+ */
+static u64 mdev_pt_dirty_write_last(u64 iova, u64 length)
+{
+	u64 last;
+
+	if (check_add_overflow(iova, length - 1, &last))
+		return U64_MAX;
+	return last;
+}
+
 void mdev_pt_dirty_report_set(struct mdev_pt_dirty_report *report, u64 iova,
 			      u64 length)
 {
@@ -64,11 +77,8 @@ void mdev_pt_dirty_report_set(struct mdev_pt_dirty_report *report, u64 iova,
 
 	if (!length)
 		return;
-	/* A write that wraps past the top of the IOVA space ends there. */
-	if (check_add_overflow(iova, length - 1, &last))
-		last = U64_MAX;
 	first = max(iova, report->first);
-	last = min(last, report->last);
+	last = min(mdev_pt_dirty_write_last(iova, length), report->last);
 	if (first > last)
 		return;
 	/*
@@ -544,8 +554,7 @@ bool mdev_pt_dirty_bitmap_mark(struct mdev_pt_dirty_bitmap *db, u64 iova,
 
 	if (!length)
 		return false;
-	if (check_add_overflow(iova, length - 1, &last))
-		last = U64_MAX;
+	last = mdev_pt_dirty_write_last(iova, length);
 
 	spin_lock_irqsave(&db->lock, flags);
 	map = db->map;
