@@ -126,16 +126,35 @@ instance()
 	echo "$uuid"
 }
 
-test_bind()
+# bind_sweep AUTOLOAD: the bind sweep with autoload_plugins AUTOLOAD.
+bind_sweep()
 {
+	local param=/sys/module/mdev_pt/parameters/autoload_plugins
+
 	fault_setup
 	[ -n "$EDU" ] || fail "no edu device"
 	modprobe mdev_pt || fail "modprobe mdev_pt"
 	pci_unbind "$EDU"
+	echo "$1" > $param
 	echo mdev_pt > "/sys/bus/pci/devices/$EDU/driver_override"
 	sweep bind "$EDU"
+	echo Y > $param
 	expect_eq "driver after the sweep" mdev_pt "$(pci_driver "$EDU")"
 	type_usable "$EDU" "$PT_TYPE"
+}
+
+# With autoload_plugins off the bind registers the parent itself: every
+# allocation of the registration is one of its fault sites.
+test_bind()
+{
+	bind_sweep N
+}
+
+# With it on (the default) the bind only queues the plugin request, and
+# the parent registers from a work item once it ran.
+test_bind_autoload()
+{
+	bind_sweep Y
 }
 
 test_create_passthrough()

@@ -24,7 +24,9 @@
  *
  * What "no state behind" means per operation is checked after every
  * iteration, without injection: after a failed bind the function is
- * unbound, after a bind it offers its types; after a failed create the
+ * unbound, after a bind it offers its types (once its plugin autoload, if
+ * on, is done: the parent registers from a work item then, beyond the
+ * task's fault sites); after a failed create the
  * instance does not exist and available_instances is what it was; after
  * a failed open the device opens again; after a failed SET_IRQS the
  * trigger can be set and cleared; after a failed migration arc the device
@@ -201,6 +203,28 @@ static int bind_op(void *p)
 	return write(a->fd, a->bdf, strlen(a->bdf)) < 0 ? -errno : 0;
 }
 
+/*
+ * Wait (up to 30 s) until the plugin autoload of the bound function @bdf
+ * is no longer pending.
+ */
+static void autoload_settle(const char *bdf)
+{
+	char path[PATH_MAX], state[16];
+	int i, ret;
+
+	snprintf(path, sizeof(path), PCI_SYSFS_PATH "/%s/mdev_pt_autoload",
+		 bdf);
+	for (i = 0; i < 300; i++) {
+		ret = sysfs_read(path, state, sizeof(state));
+		if (ret)
+			die("%s: %s", path, strerror(-ret));
+		if (strcmp(state, "pending"))
+			return;
+		usleep(100000);
+	}
+	die("plugin autoload of %s still pending after 30 s", bdf);
+}
+
 static void bind_check(void *p, int ret)
 {
 	struct bind_arg *a = p;
@@ -214,6 +238,7 @@ static void bind_check(void *p, int ret)
 	}
 	if (!bound)
 		die("bind succeeded but the function has no driver");
+	autoload_settle(a->bdf);
 	if (!exists(PCI_SYSFS_PATH "/%s/mdev_supported_types/%s", a->bdf,
 		    "mdev_pt-passthrough"))
 		die("bound without the mdev_pt-passthrough type");
@@ -237,6 +262,7 @@ static void run_bind(const char *bdf)
 	ret = sysfs_write("/sys/bus/pci/drivers/mdev_pt/bind", bdf);
 	if (ret)
 		die("final bind: %s", strerror(-ret));
+	autoload_settle(bdf);
 	close(a.fd);
 	close(a.unbind_fd);
 }

@@ -205,6 +205,19 @@ uevent_seen()
 		END { if (a == "change" && p && d) found = 1; exit !found }' "$1"
 }
 
+# uevent_count FILE DEVPATH_SUFFIX PROPERTY: how many "change" uevents of
+# that device carried PROPERTY.
+uevent_count()
+{
+	awk -v dev="$2" -v prop="$3" '
+		function end() { if (a == "change" && p && d) n++; a = ""; p = 0; d = 0 }
+		/^$/ { end(); next }
+		/^ACTION=/ { a = substr($0, 8) }
+		/^DEVPATH=/ { d = (substr($0, length($0) - length(dev) + 1) == dev) }
+		$0 == prop { p = 1 }
+		END { end(); print n + 0 }' "$1"
+}
+
 # mdev_attr UUID ATTR: an attribute of an instance (e.g. vendor/dma_bytes).
 mdev_attr()
 {

@@ -104,8 +104,10 @@ EOF
 }
 
 # Binding only queues the plugin request: with modprobe held, the bind
-# returns with the generic type; the plugin's types follow once modprobe
-# ran, and mdev_pt_autoload says when (poll() wakes up).
+# returns, and the function is not an mdev parent until the request ends or
+# 5 s passed (MDEV_PT_AUTOLOAD_REGISTER): then it registers with the
+# generic type and says why; the plugin's types follow once modprobe ran,
+# and mdev_pt_autoload says when (poll() wakes up).
 test_autoload_in_background()
 {
 	local poller=/tmp/plugins-poll pid
@@ -118,7 +120,13 @@ test_autoload_in_background()
 		"$(timeout 30 "$BIN/sysfs_write" /sys/bus/pci/drivers/mdev_pt/bind "$EDU1")"
 	wait_for 30 modprobe_reached 1 || fail "no plugin request reached modprobe"
 	expect_eq "autoload while modprobe is held" pending "$(pt_autoload "$EDU1")"
-	expect_eq "types while modprobe is held" "$PT_ONLY" "$(types_of "$EDU1")"
+	[ -e "/sys/class/mdev_bus/$EDU1" ] &&
+		fail "$EDU1 registered before its plugin request ended or 5 s passed"
+	wait_for 10 has_types "$EDU1" "$PT_ONLY" ||
+		fail "types 10 s after the bind with modprobe held: '$(types_of "$EDU1")'"
+	dmesg | grep -q "$EDU1: plugin request still running after 5 s, registering the types of the plugins loaded so far" ||
+		fail "no warning for the registration without the request"
+	expect_eq "autoload while modprobe is still held" pending "$(pt_autoload "$EDU1")"
 	expect_eq "available while modprobe is held" 1 "$(avail "$EDU1" "$PT_ONLY")"
 	module_loaded $EDU_MOD && fail "$EDU_MOD loaded while modprobe is held"
 	rm -f $poller.ready
@@ -201,10 +209,10 @@ test_unbind_during_request()
 	wait_for 60 modprobe_idle || fail "request still running"
 	wait_for 10 module_loaded $EDU_MOD || fail "the request did not load $EDU_MOD"
 	expect_eq "$EDU_MOD refcnt" 0 "$(cat /sys/module/$EDU_MOD/refcnt)"
-	# Bound again with the module loaded: its types at once.
+	# Bound again with the module loaded: its types once the request ran.
 	pci_bind "$EDU1" mdev_pt || fail "cannot bind $EDU1 again"
-	expect_eq "types of $EDU1 rebound" "$EDU_TYPES" "$(types_of "$EDU1")"
 	pt_settle "$EDU1" || fail "autoload of $EDU1 not done"
+	expect_eq "types of $EDU1 rebound" "$EDU_TYPES" "$(types_of "$EDU1")"
 }
 
 # rmmod mdev_pt while a request of an unbound function runs: the unload
@@ -693,16 +701,30 @@ test_core_pinned_by_plugin()
 	modprobe mdev_pt || fail "modprobe mdev_pt"
 }
 
-# With the plugin loaded, a rebind offers its types at once.
+# With the plugin loaded, a rebind registers the parent once, with the
+# plugin's types: one MDEV_STATE=registered uevent, none unregistered, and
+# no mdev_supported_types before it.
 test_rebind_with_plugin_loaded()
 {
+	local ev=/tmp/plugins-uevents
+
 	start yes
 	pt_bind "$EDU1" || fail "cannot bind $EDU1"
 	expect_eq "types" "$EDU_TYPES" "$(types_of "$EDU1")"
 	echo "$EDU1" > /sys/bus/pci/drivers/mdev_pt/unbind
+	uevents_start $ev || fail "udevadm monitor did not start"
 	echo "$EDU1" > /sys/bus/pci/drivers/mdev_pt/bind
+	pt_settle "$EDU1" || fail "autoload of $EDU1 not done"
 	expect_eq "types after rebind" "$EDU_TYPES" "$(types_of "$EDU1")"
 	expect_eq "available" 1 "$(avail "$EDU1" "$AUDITED")"
+	wait_for 5 uevent_seen $ev "/$EDU1" MDEV_STATE=registered ||
+		fail "no MDEV_STATE=registered uevent for $EDU1"
+	sleep 0.5
+	uevents_stop
+	expect_eq "registrations after the rebind" 1 \
+		"$(uevent_count $ev "/$EDU1" MDEV_STATE=registered)"
+	expect_eq "unregistrations after the rebind" 0 \
+		"$(uevent_count $ev "/$EDU1" MDEV_STATE=unregistered)"
 }
 
 # Types without extras behave as vfio-pci (vfio_plugin_test's passthrough

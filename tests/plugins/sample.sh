@@ -212,7 +212,7 @@ test_many_vfs_bound_at_once()
 	wait
 	for v in $vfs; do
 		expect_eq "$v driver" mdev_pt "$(pci_driver "$v")"
-		expect_eq "$v types while modprobe is held" mdev_pt-passthrough "$(types_of "$v")"
+		expect_eq "$v autoload while modprobe is held" pending "$(pt_autoload "$v")"
 	done
 	rm -f $MODPROBE_HOLD
 	# shellcheck disable=SC2086 # one word per VF

@@ -249,6 +249,7 @@ test_migration_races()
 		wait
 		[ "$(pci_driver "$vf")" = mdev_pt ] ||
 			expect_write /sys/bus/pci/drivers/mdev_pt/bind "$vf" OK
+		pt_settle "$vf" || fail "plugin autoload of $vf"
 		[ -e "/sys/bus/mdev/devices/$uuid" ] && pt_remove "$uuid"
 		i=$((i + 1))
 	done

@@ -195,6 +195,7 @@ test_unbind_rebind_idle()
 	[ -e "/sys/class/mdev_bus/$BDF" ] && fail "parent still registered"
 	[ -e "$TYPE" ] && fail "type still present"
 	echo "$BDF" > /sys/bus/pci/drivers/mdev_pt/bind
+	pt_settle "$BDF" || fail "autoload of $BDF not done"
 	expect_eq "available_instances" 1 "$(cat "$TYPE/available_instances")"
 }
 
@@ -208,6 +209,7 @@ test_unbind_with_instance()
 	echo "$BDF" > /sys/bus/pci/drivers/mdev_pt/unbind
 	[ -e "/sys/bus/mdev/devices/$uuid" ] && fail "instance survived unbind"
 	echo "$BDF" > /sys/bus/pci/drivers/mdev_pt/bind
+	pt_settle "$BDF" || fail "autoload of $BDF not done"
 	expect_eq "available_instances" 1 "$(cat "$TYPE/available_instances")"
 	pt_create "$BDF" "$uuid"
 	expect_eq "open after rebind" OK \

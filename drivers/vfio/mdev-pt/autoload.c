@@ -5,11 +5,14 @@
  * Binding a function requests the module alias built from its IDs, so that
  * an installed plugin for it loads on demand.  The request runs modprobe in
  * user space and waits for it: a few milliseconds on a real host, hundreds
- * in an emulated one, for every bind.  Its answer does not decide the
- * binding, though.  A plugin registering after a function was bound
- * attaches to it all the same (its rereg work registers the parent again,
- * see mdev_pt_reregister_work()), so probe registers the parent at once
- * with the plugins loaded by then and only queues the request:
+ * in an emulated one, for every bind.  So probe only queues the request,
+ * and the function registers as mdev parent once it finished, with the
+ * types of every plugin registered by then: the mdev core's sysfs for the
+ * types is made once, out of the bind, and user space sees one
+ * MDEV_STATE=registered uevent with the final types.  A plugin registering
+ * later attaches all the same (its rereg work registers the parent again,
+ * see mdev_pt_reregister_work()); a request that does not finish within
+ * MDEV_PT_AUTOLOAD_REGISTER of the bind is not waited for any longer.
  *
  * - One &struct mdev_pt_autoload per alias, created on the first bind and
  *   kept until module exit, runs the requests for every function with
@@ -24,9 +27,9 @@
  *   other costs one modprobe run, not one per VF, and none runs beside
  *   the binds.
  * - The function waits on its alias's list until such a request finished;
- *   then its rereg work attaches what the request loaded (a plugin that
- *   registered queued that work already) and marks the autoload done, which
- *   user space sees in the function's mdev_pt_autoload attribute.
+ *   then its rereg work attaches what the request loaded and registers the
+ *   parent, and marks the autoload done, which user space sees in the
+ *   function's mdev_pt_autoload attribute.
  * - The request holds no function: unbind takes the function off the list
  *   and cancels its rereg work, without waiting for modprobe.  Module exit
  *   waits for the requests still running, which are this module's code.
@@ -115,7 +118,8 @@ static void mdev_pt_autoload_work(struct work_struct *work)
 			continue;
 		list_del_init(&fn->autoload_node);
 		fn->autoload_state = MDEV_PT_AUTOLOAD_ATTACHING;
-		schedule_work(&fn->rereg_work);
+		/* Now, rather than at the deadline of the first registration. */
+		mod_delayed_work(system_wq, &fn->rereg_work, 0);
 	}
 	mutex_unlock(&mdev_pt_autoload_lock);
 }
@@ -175,7 +179,7 @@ out_unlock:
 
 /**
  * mdev_pt_autoload_start() - request the plugins of a function
- * @fn: the function, listed and registered as mdev parent
+ * @fn: the function, listed
  *
  * Queues a request for the function's alias, never waiting for it.
  */
@@ -220,21 +224,22 @@ void mdev_pt_autoload_stop(struct mdev_pt_function *fn)
 }
 
 /**
- * mdev_pt_autoload_attaching() - whether the function's request is over
+ * mdev_pt_autoload_state() - where the function's plugin autoload stands
  * @fn: the function, from its rereg work
  *
- * Return: true if the request the function waited for finished, and its
- * plugins are to be attached by this run of the rereg work: a run that
- * started after every plugin the request loaded had registered.
+ * Return: MDEV_PT_AUTOLOAD_ATTACHING if the request the function waited for
+ * finished and its plugins are to be attached by this run of the rereg
+ * work (a run that started after every plugin the request loaded had
+ * registered); MDEV_PT_AUTOLOAD_REQUESTED if the request is still to finish.
  */
-bool mdev_pt_autoload_attaching(struct mdev_pt_function *fn)
+enum mdev_pt_autoload_state mdev_pt_autoload_state(struct mdev_pt_function *fn)
 {
-	bool attaching;
+	enum mdev_pt_autoload_state state;
 
 	mutex_lock(&mdev_pt_autoload_lock);
-	attaching = fn->autoload_state == MDEV_PT_AUTOLOAD_ATTACHING;
+	state = fn->autoload_state;
 	mutex_unlock(&mdev_pt_autoload_lock);
-	return attaching;
+	return state;
 }
 
 /**
@@ -242,7 +247,8 @@ bool mdev_pt_autoload_attaching(struct mdev_pt_function *fn)
  * @fn: the function, from the rereg work run that attached them
  *
  * Its types are registered too, unless an instance holds the function:
- * then they follow once the instance is removed.
+ * then the types of plugins that came after the first registration follow
+ * once the instance is removed.
  */
 void mdev_pt_autoload_done(struct mdev_pt_function *fn)
 {

@@ -291,7 +291,7 @@ static void mdev_pt_lease_release(struct mdev_pt_function *fn)
 	fn->instance = NULL;
 	fn->removing = false;
 	if (fn->rereg_pending)
-		schedule_work(&fn->rereg_work);
+		mdev_pt_reregister(fn);
 	mutex_unlock(&fn->lease_lock);
 }
 

@@ -33,6 +33,12 @@ struct mdev_pt_attach {
 struct mdev_pt_parent;
 struct mdev_pt_autoload;
 
+/*
+ * How long after a bind with autoload_plugins on the function registers as
+ * mdev parent even if its plugin request is still running.
+ */
+#define MDEV_PT_AUTOLOAD_REGISTER	(5 * HZ)
+
 /**
  * enum mdev_pt_autoload_state - the plugin autoload of a bound function
  * @MDEV_PT_AUTOLOAD_OFF: autoload_plugins was off at bind: nothing requested
@@ -379,7 +385,8 @@ struct mdev_pt_instance {
  * @dead: the function is being unbound; nothing may register again
  * @plugins: attached plugins, &struct mdev_pt_attach; changed under both
  *	@parent_lock and mdev_pt_lock, read under either
- * @rereg_work: attaches late plugins and registers the parent again
+ * @rereg_work: registers the parent the first time if autoload_plugins
+ *	was on at bind; attaches late plugins and registers the parent again
  * @autoload: the plugin requests for the function's IDs (autoload.c), NULL
  *	if autoload_plugins was off at bind
  * @autoload_node: entry in the waiters of @autoload while @autoload_state
@@ -426,7 +433,7 @@ struct mdev_pt_function {
 	struct mdev_pt_parent *parent;	/* protected by parent_lock */
 	bool dead;			/* protected by parent_lock */
 	struct list_head plugins;
-	struct work_struct rereg_work;
+	struct delayed_work rereg_work;
 	struct mdev_pt_autoload *autoload;
 	/* protected by mdev_pt_autoload_lock (autoload.c): */
 	struct list_head autoload_node;
@@ -582,13 +589,14 @@ void mdev_pt_wait_for_types(void);
 int mdev_pt_autoload_prepare(struct mdev_pt_function *fn);
 void mdev_pt_autoload_start(struct mdev_pt_function *fn);
 void mdev_pt_autoload_stop(struct mdev_pt_function *fn);
-bool mdev_pt_autoload_attaching(struct mdev_pt_function *fn);
+enum mdev_pt_autoload_state mdev_pt_autoload_state(struct mdev_pt_function *fn);
 void mdev_pt_autoload_done(struct mdev_pt_function *fn);
 void mdev_pt_autoload_exit(void);
 
 /* plugin.c */
 int mdev_pt_function_add(struct mdev_pt_function *fn);
 void mdev_pt_function_del(struct mdev_pt_function *fn);
+void mdev_pt_reregister(struct mdev_pt_function *fn);
 void mdev_pt_reregister_work(struct work_struct *work);
 void mdev_pt_controlling_gone(struct mdev_pt_function *fn, const char *why);
 void mdev_pt_pf_unbound(struct pci_dev *pf);

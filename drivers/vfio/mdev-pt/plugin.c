@@ -188,10 +188,12 @@ static void mdev_pt_detach_plugins(struct mdev_pt_function *fn)
  * mdev_pt_function_add() - make a bound function an mdev parent
  * @fn: the function, its vfio device registered
  *
- * Attaches the matching plugins and registers the parent with their types,
- * then queues the request for the plugin modules matching the function (if
- * autoload_plugins is on), without waiting for it: a plugin it loads
- * attaches through the rereg work.
+ * With autoload_plugins off, attaches the matching plugins and registers
+ * the parent with their types.  With it on, only queues the request for
+ * the plugin modules matching the function, without waiting for it: the
+ * rereg work registers the parent once, when the request finished and what
+ * it loaded is attached, or MDEV_PT_AUTOLOAD_REGISTER after the bind if
+ * the request is still running then.
  *
  * Return: 0 or a negative errno; nothing is left behind on failure.
  */
@@ -205,7 +207,14 @@ int mdev_pt_function_add(struct mdev_pt_function *fn)
 
 	mutex_init(&fn->parent_lock);
 	INIT_LIST_HEAD(&fn->plugins);
-	INIT_WORK(&fn->rereg_work, mdev_pt_reregister_work);
+	INIT_DELAYED_WORK(&fn->rereg_work, mdev_pt_reregister_work);
+	/*
+	 * Armed before the function is listed: a plugin registering from then
+	 * on does not run the work early (see mdev_pt_reregister()).
+	 */
+	if (fn->autoload)
+		queue_delayed_work(system_wq, &fn->rereg_work,
+				   MDEV_PT_AUTOLOAD_REGISTER);
 
 	/* Listed first: a plugin registering from now on finds it. */
 	mutex_lock(&mdev_pt_notify_lock);
@@ -213,6 +222,12 @@ int mdev_pt_function_add(struct mdev_pt_function *fn)
 	list_add_tail(&fn->node, &mdev_pt_functions);
 	mutex_unlock(&mdev_pt_lock);
 	mutex_unlock(&mdev_pt_notify_lock);
+
+	if (fn->autoload) {
+		/* Listed: what the request loads attaches as usual. */
+		mdev_pt_autoload_start(fn);
+		return 0;
+	}
 
 	mutex_lock(&fn->parent_lock);
 	mdev_pt_attach_plugins(fn);
@@ -231,14 +246,10 @@ int mdev_pt_function_add(struct mdev_pt_function *fn)
 		list_del(&fn->node);
 		mutex_unlock(&mdev_pt_lock);
 		mutex_unlock(&mdev_pt_notify_lock);
-		cancel_work_sync(&fn->rereg_work);
+		cancel_delayed_work_sync(&fn->rereg_work);
 		mutex_destroy(&fn->parent_lock);
-		return ret;
 	}
-
-	/* Listed and registered: what the request loads attaches as usual. */
-	mdev_pt_autoload_start(fn);
-	return 0;
+	return ret;
 }
 
 /**
@@ -264,31 +275,61 @@ void mdev_pt_function_del(struct mdev_pt_function *fn)
 	mdev_pt_detach_plugins(fn);
 	mutex_unlock(&fn->parent_lock);
 
-	cancel_work_sync(&fn->rereg_work);
+	cancel_delayed_work_sync(&fn->rereg_work);
 	mutex_destroy(&fn->parent_lock);
 }
 
+/**
+ * mdev_pt_reregister() - run the rereg work of a function soon
+ * @fn: the function
+ *
+ * Does nothing while the work waits for the function's first registration
+ * (its timer is armed): that registration, at the end of the plugin
+ * request or at its deadline, attaches every plugin registered by then.
+ */
+void mdev_pt_reregister(struct mdev_pt_function *fn)
+{
+	queue_delayed_work(system_wq, &fn->rereg_work, 0);
+}
+
 /*
- * Attach plugins that registered after the function was bound, and register
- * the parent again with their types once the function is idle.  Queued by
- * a plugin's registration, by the removal of the instance that held the
- * function back, and by the end of the function's plugin request, which
- * the run that sees it finished reports done.
+ * Register the parent the first time, with every plugin attached that
+ * matches, once the function's plugin request finished (or at its
+ * deadline).  Later, attach plugins that registered after that and
+ * register the parent again with their types once the function is idle.
+ * Queued by a plugin's registration, by the removal of the instance that
+ * held the function back, and by the end of the function's plugin request,
+ * which the run that sees it finished reports done.
  */
 void mdev_pt_reregister_work(struct work_struct *work)
 {
-	struct mdev_pt_function *fn = container_of(work, struct mdev_pt_function,
+	struct mdev_pt_function *fn = container_of(to_delayed_work(work),
+						   struct mdev_pt_function,
 						   rereg_work);
 	struct pci_dev *pdev = mdev_pt_pdev(fn);
-	bool autoloaded, now;
+	enum mdev_pt_autoload_state autoload;
+	bool now;
 	int ret;
 
-	autoloaded = mdev_pt_autoload_attaching(fn);
+	autoload = mdev_pt_autoload_state(fn);
 
 	mutex_lock(&fn->parent_lock);
 	if (fn->dead) {
 		mutex_unlock(&fn->parent_lock);
 		return;
+	}
+
+	if (!fn->parent) {
+		if (autoload == MDEV_PT_AUTOLOAD_REQUESTED)
+			pci_warn(pdev, "plugin request still running after %u s, registering the types of the plugins loaded so far\n",
+				 jiffies_to_msecs(MDEV_PT_AUTOLOAD_REGISTER) / 1000);
+		/* Nothing to hold back: no instance without a parent. */
+		mdev_pt_attach_plugins(fn);
+		ret = mdev_pt_register_parent(fn);
+		if (ret)
+			pci_err(pdev, "cannot register the mdev parent: %d\n",
+				ret);
+		goto out_unlock;
 	}
 
 	mutex_lock(&fn->lease_lock);
@@ -316,7 +357,7 @@ void mdev_pt_reregister_work(struct work_struct *work)
 
 out_unlock:
 	mutex_unlock(&fn->parent_lock);
-	if (autoloaded)
+	if (autoload == MDEV_PT_AUTOLOAD_ATTACHING)
 		mdev_pt_autoload_done(fn);
 }
 
@@ -602,7 +643,7 @@ int mdev_pt_register_plugin(struct mdev_pt_plugin *plugin)
 	/* Never take a function's locks here: see mdev_pt_pci_probe(). */
 	list_for_each_entry(fn, &mdev_pt_functions, node)
 		if (pci_match_id(plugin->id_table, mdev_pt_pdev(fn)))
-			schedule_work(&fn->rereg_work);
+			mdev_pt_reregister(fn);
 	pr_info("mdev_pt: plugin %s registered\n", plugin->name);
 	mdev_pt_warn_no_dirty(plugin);
 out_unlock:
