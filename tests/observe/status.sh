@@ -3,7 +3,8 @@
 #
 # tools/mdev-pt-status (issue 15), installed with make install-tools into a
 # staging root and run against the VM's real sysfs and debugfs:
-#  - every bound function, with its IDs, IOMMU group and types (name,
+#  - every bound function, with its IDs, IOMMU group, plugin autoload
+#    ("pending" with no types while modprobe is held) and types (name,
 #    description, device_api, available_instances, migration
 #    compatibility) as sysfs has them, and its instances (type, health,
 #    pci_errors, vendor attributes, debugfs lease and counters);
@@ -37,6 +38,7 @@ cleanup()
 {
 	observe_cleanup
 	remove_instances
+	modprobe_unwrap
 }
 
 # jq-less checks: check_json PYTHON-EXPRESSION... each must hold for the
@@ -90,6 +92,7 @@ test_functions_types_instances()
 		"fn['$EDU0']['vendor'] == '0x1234' and fn['$EDU0']['device'] == '0x11e8'" \
 		"fn['$EDU0']['iommu_group'] == int(os.path.basename(os.readlink('/sys/bus/pci/devices/$EDU0/iommu_group')))" \
 		"fn['$EDU0']['physfn'] is None and fn['$EDU0']['sriov'] is None" \
+		"fn['$EDU0']['autoload'] == 'done' and fn['$EDU1']['autoload'] == 'done'" \
 		"[t['type'] for t in fn['$EDU0']['types']] == sorted(os.listdir('/sys/bus/pci/devices/$EDU0/mdev_supported_types'))" \
 		"all(t[k] == (int if k == 'available_instances' else str)(sysfs('/sys/bus/pci/devices/$EDU0/mdev_supported_types/%s/%s' % (t['type'], k))) for t in fn['$EDU0']['types'] for k in ('name', 'description', 'device_api', 'available_instances'))" \
 		"all(t['available_instances'] == 0 for t in fn['$EDU0']['types'])" \
@@ -109,6 +112,29 @@ test_functions_types_instances()
 		"d['healthy'] is True"
 	"$STATUS" --check --compact > "$JSON" || fail "--check failed while healthy"
 	expect_eq "compact lines" 1 "$(wc -l < "$JSON")"
+}
+
+# A function whose plugin request is still running: bound, autoload
+# "pending" and no types yet; "done" with its types once modprobe ran.
+test_types_still_to_come()
+{
+	setup
+	pci_unbind "$EDU1"
+	modprobe_wrap
+	: > $MODPROBE_HOLD
+	pci_bind "$EDU1" mdev_pt || fail "cannot bind $EDU1"
+	wait_for 30 modprobe_reached 1 || fail "no plugin request reached modprobe"
+	"$STATUS" > "$JSON" || fail "mdev-pt-status failed"
+	check_json \
+		"fn['$EDU1']['autoload'] == 'pending' and fn['$EDU1']['types'] == []"
+	rm -f $MODPROBE_HOLD
+	pt_settle "$EDU1" || fail "autoload of $EDU1 not done"
+	modprobe_unwrap
+	"$STATUS" > "$JSON" || fail "mdev-pt-status failed"
+	check_json \
+		"fn['$EDU1']['autoload'] == 'done'" \
+		"[t['type'] for t in fn['$EDU1']['types']] == sorted(os.listdir('/sys/bus/pci/devices/$EDU1/mdev_supported_types'))" \
+		"len(fn['$EDU1']['types']) > 1"
 }
 
 test_unhealthy()
