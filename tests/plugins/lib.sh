@@ -205,6 +205,15 @@ uevent_seen()
 		END { if (a == "change" && p && d) found = 1; exit !found }' "$1"
 }
 
+# ms_now: a monotonic clock in milliseconds.
+ms_now()
+{
+	local up
+
+	read -r up _ < /proc/uptime
+	echo $((${up%.*} * 1000 + 10#${up#*.} * 10))
+}
+
 # uevent_count FILE DEVPATH_SUFFIX PROPERTY: how many "change" uevents of
 # that device carried PROPERTY.
 uevent_count()

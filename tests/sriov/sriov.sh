@@ -12,9 +12,12 @@
 #    for them, nothing is left behind);
 #  - the controlling function: the sample plugin hears that the PF went away
 #    (PF unbind, SR-IOV disable) and the core then refuses its instances'
-#    device calls with ENOTCONN, while passthrough instances go on working.
+#    device calls with ENOTCONN, while passthrough instances go on working;
+#    a plugin that depends on the PF is not attached to a VF whose PF went
+#    before the VF registered.
 
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../plugins/lib.sh"
 
 PF=$(nvme_pf_bdf)
 PFDIR=/sys/bus/pci/devices/$PF
@@ -135,6 +138,7 @@ cleanup()
 	echo default > "$PFDIR/reset_method"
 	wait_for 30 has_ctrl
 	echo 0 > "$PFDIR/sriov_drivers_autoprobe"
+	modprobe_unwrap
 }
 
 setup()
@@ -324,6 +328,39 @@ test_pf_unbind_under_open_instances()
 	set_numvfs 0
 	[ -z "$(vfs)" ] || fail "VFs left: $(vfs)"
 	no_mdevs_left
+}
+
+# The PF loses its driver while its VF waits for its plugin request, not
+# yet an mdev parent: the sample plugin, whose types depend on the PF, is
+# not attached when the VF registers, and the generic type works.
+test_pf_unbind_before_registration()
+{
+	local v0 u0 t0
+
+	setup
+	modprobe mdev_pt_sample || fail "modprobe mdev_pt_sample"
+	expect_write "$DRV/vf_autobind" "$PF" OK
+	modprobe_wrap
+	: > $MODPROBE_HOLD
+	t0=$(ms_now)
+	expect_write "$PFDIR/sriov_numvfs" 1 OK
+	v0=$(vf 0)
+	expect_eq "$v0 driver" mdev_pt "$(pci_driver "$v0")"
+	echo "$PF" > /sys/bus/pci/drivers/nvme/unbind
+	# The parent registers 5 s after the bind even with modprobe held.
+	[ $(($(ms_now) - t0)) -lt 4000 ] ||
+		skip "slow: the PF went only $(($(ms_now) - t0)) ms after the bind"
+	expect_dmesg "$v0: controlling function $PF gone: PF unbound from its driver"
+	rm -f $MODPROBE_HOLD
+	pt_settle "$v0" || fail "plugin autoload of $v0"
+	modprobe_unwrap
+	expect_eq "types of $v0" mdev_pt-passthrough "$(types_of "$v0")"
+	expect_dmesg "$v0: plugin sample not attached: its types need the controlling function, which is gone"
+	u0=$(new_uuid)
+	pt_create "$v0" "$u0"
+	expect_eq "open passthrough" OK \
+		"$("$BIN/vfio_open" "$(iommu_group_of "/sys/bus/mdev/devices/$u0")" "$u0")"
+	pt_remove "$u0"
 }
 
 test_pf_on_mdev_pt_enables_vfs()

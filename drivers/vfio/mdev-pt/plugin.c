@@ -71,6 +71,17 @@ static bool mdev_pt_attach_plugin(struct mdev_pt_function *fn,
 	if (!id || mdev_pt_find_attach(fn, plugin))
 		return false;
 
+	/*
+	 * Its types depend on the PF, which is gone already: it could neither
+	 * serve them nor be told (mdev_pt_controlling_gone() told those
+	 * attached then).
+	 */
+	if (plugin->controlling_gone && fn->controlling_gone) {
+		pci_info(pdev, "plugin %s not attached: its types need the controlling function, which is gone\n",
+			 plugin->name);
+		return false;
+	}
+
 	for (i = 0; i < plugin->num_types; i++) {
 		if (mdev_pt_type_name_taken(fn, plugin->types[i].sysfs_name)) {
 			pci_warn(pdev, "plugin %s not attached: type %s is offered already\n",
@@ -231,7 +242,8 @@ int mdev_pt_function_add(struct mdev_pt_function *fn)
 
 	mutex_lock(&fn->parent_lock);
 	mdev_pt_attach_plugins(fn);
-	ret = mdev_pt_register_parent(fn);
+	/* The rereg work of a plugin registering meanwhile may have been first. */
+	ret = fn->parent ? 0 : mdev_pt_register_parent(fn);
 	if (ret) {
 		pci_err(mdev_pt_pdev(fn), "cannot register the mdev parent: %d\n",
 			ret);
