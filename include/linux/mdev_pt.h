@@ -392,9 +392,10 @@ struct mdev_pt_type {
  *
  * probe, remove and controlling_gone run in process context with the
  * function's registration lock held (serialized per function, never under
- * mdev-pt's global lock); probe runs from PCI probe or, for a plugin that
- * loads later, from a work item, so it must not take the function's PCI
- * device lock; controlling_gone must not take the PF's.
+ * mdev-pt's global lock); probe runs from PCI probe (autoload_plugins
+ * off) or from a work item (at the end of the function's plugin request,
+ * or for a plugin that loads later), so it must not take the function's
+ * PCI device lock; controlling_gone must not take the PF's.
  */
 struct mdev_pt_plugin {
 	const char *name;

@@ -24,6 +24,10 @@ edu_vf_fixture
 cleanup()
 {
 	edu_vf_cleanup
+	# bind_sweep's, if it failed half-way.
+	[ -e /sys/module/mdev_pt/parameters/autoload_plugins ] &&
+		echo Y > /sys/module/mdev_pt/parameters/autoload_plugins
+	return 0
 }
 
 # What the injection itself makes the kernel print, dropped before looking

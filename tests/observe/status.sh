@@ -118,15 +118,23 @@ test_functions_types_instances()
 # "pending" and no types yet; "done" with its types once modprobe ran.
 test_types_still_to_come()
 {
+	local t0
+
 	setup
 	pci_unbind "$EDU1"
 	modprobe_wrap
 	: > $MODPROBE_HOLD
+	t0=$(ms_now)
 	pci_bind "$EDU1" mdev_pt || fail "cannot bind $EDU1"
 	wait_for 30 modprobe_reached 1 || fail "no plugin request reached modprobe"
 	"$STATUS" > "$JSON" || fail "mdev-pt-status failed"
-	check_json \
-		"fn['$EDU1']['autoload'] == 'pending' and fn['$EDU1']['types'] == []"
+	check_json "fn['$EDU1']['autoload'] == 'pending'"
+	# The parent registers 5 s after the bind even with modprobe held.
+	if [ $(($(ms_now) - t0)) -lt 4000 ]; then
+		check_json "fn['$EDU1']['types'] == []"
+	else
+		echo "# slow: no types before the deadline not checked"
+	fi
 	rm -f $MODPROBE_HOLD
 	pt_settle "$EDU1" || fail "autoload of $EDU1 not done"
 	modprobe_unwrap

@@ -227,10 +227,13 @@ void mdev_pt_autoload_stop(struct mdev_pt_function *fn)
  * mdev_pt_autoload_state() - where the function's plugin autoload stands
  * @fn: the function, from its rereg work
  *
- * Return: MDEV_PT_AUTOLOAD_ATTACHING if the request the function waited for
+ * Return: the function's &enum mdev_pt_autoload_state:
+ * MDEV_PT_AUTOLOAD_ATTACHING if the request the function waited for
  * finished and its plugins are to be attached by this run of the rereg
  * work (a run that started after every plugin the request loaded had
- * registered); MDEV_PT_AUTOLOAD_REQUESTED if the request is still to finish.
+ * registered); MDEV_PT_AUTOLOAD_REQUESTED if the request is still to
+ * finish; MDEV_PT_AUTOLOAD_DONE once a run attached them;
+ * MDEV_PT_AUTOLOAD_OFF if autoload_plugins was off at bind.
  */
 enum mdev_pt_autoload_state mdev_pt_autoload_state(struct mdev_pt_function *fn)
 {

@@ -59,8 +59,9 @@ static int mdev_pt_pci_probe(struct pci_dev *pdev,
 	}
 
 	/*
-	 * Registers the parent with the plugins loaded by now; those the
-	 * plugin request loads attach later, from a work item.
+	 * Registers the parent with the plugins loaded by now, or with
+	 * autoload_plugins on queues the plugin request, after which the
+	 * parent registers from a work item.
 	 */
 	mdev_pt_debugfs_add_function(fn);
 	ret = mdev_pt_function_add(fn);
