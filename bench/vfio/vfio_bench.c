@@ -476,29 +476,12 @@ static unsigned int split_words(char *s, char **words, unsigned int max)
  */
 static void wait_autoload(struct __test_metadata *_metadata, const char *bdf)
 {
-	uint64_t deadline = now_ns() + BENCH_AUTOLOAD_TIMEOUT_MS * 1000000ull;
-	char path[PATH_MAX], state[16];
-	struct pollfd pfd;
-	ssize_t len;
+	int ret = pt_autoload_wait(bdf, BENCH_AUTOLOAD_TIMEOUT_MS);
 
-	snprintf(path, sizeof(path), PCI_SYSFS_PATH "/%s/mdev_pt_autoload", bdf);
-	pfd.fd = open(path, O_RDONLY);
 	/* An mdev_pt that loads its plugins inside the bind has no such file. */
-	if (pfd.fd < 0 && errno == ENOENT)
+	if (ret == -ENOENT)
 		return;
-	ASSERT_LE(0, pfd.fd) TH_LOG("open %s: %s", path, strerror(errno));
-	pfd.events = POLLPRI | POLLERR;
-	for (;;) {
-		len = pread(pfd.fd, state, sizeof(state) - 1, 0);
-		ASSERT_LT(0, len) TH_LOG("read %s: %s", path, strerror(errno));
-		state[len] = '\0';
-		if (strcmp(state, "pending\n"))
-			break;
-		ASSERT_GT(deadline, now_ns()) TH_LOG("%s: autoload still pending", bdf);
-		/* sysfs_notify() wakes poll() up; re-read at least every 100 ms. */
-		poll(&pfd, 1, 100);
-	}
-	close(pfd.fd);
+	ASSERT_EQ(0, ret) TH_LOG("%s: autoload: %s", bdf, strerror(-ret));
 }
 
 TEST_F_TIMEOUT(sys, scale, 3600)

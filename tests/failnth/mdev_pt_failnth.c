@@ -203,26 +203,13 @@ static int bind_op(void *p)
 	return write(a->fd, a->bdf, strlen(a->bdf)) < 0 ? -errno : 0;
 }
 
-/*
- * Wait (up to 30 s) until the plugin autoload of the bound function @bdf
- * is no longer pending.
- */
+/* Wait (up to 30 s) until the parent of @bdf registered, if it is to. */
 static void autoload_settle(const char *bdf)
 {
-	char path[PATH_MAX], state[16];
-	int i, ret;
+	int ret = pt_autoload_wait(bdf, 30000);
 
-	snprintf(path, sizeof(path), PCI_SYSFS_PATH "/%s/mdev_pt_autoload",
-		 bdf);
-	for (i = 0; i < 300; i++) {
-		ret = sysfs_read(path, state, sizeof(state));
-		if (ret)
-			die("%s: %s", path, strerror(-ret));
-		if (strcmp(state, "pending"))
-			return;
-		usleep(100000);
-	}
-	die("plugin autoload of %s still pending after 30 s", bdf);
+	if (ret)
+		die("plugin autoload of %s: %s", bdf, strerror(-ret));
 }
 
 static void bind_check(void *p, int ret)

@@ -12,10 +12,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MDEV_SYSFS_PATH
@@ -124,6 +126,53 @@ static inline int mdev_create(const char *bdf, const char *type,
 			break;
 		usleep(100000);
 	}
+	return ret;
+}
+
+/*
+ * Wait up to @timeout_ms until the plugin autoload of @bdf, bound to
+ * mdev_pt, is no longer "pending": its plugin request ran, what it loaded
+ * is attached and the parent registered (see mdev_pt_autoload in
+ * Documentation/ABI/testing/sysfs-driver-mdev_pt).  0, -ETIMEDOUT, or
+ * -errno (-ENOENT: no such attribute, the function is not bound to
+ * mdev_pt).
+ */
+static inline int pt_autoload_wait(const char *bdf, unsigned int timeout_ms)
+{
+	char path[PATH_MAX], state[16];
+	struct timespec now, end;
+	struct pollfd pfd;
+	ssize_t len;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s/mdev_pt_autoload", PCI_SYSFS_PATH,
+		 bdf);
+	pfd.fd = open(path, O_RDONLY);
+	if (pfd.fd < 0)
+		return -errno;
+	pfd.events = POLLPRI | POLLERR;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	for (;;) {
+		len = pread(pfd.fd, state, sizeof(state) - 1, 0);
+		if (len < 0) {
+			ret = -errno;
+			break;
+		}
+		state[len] = '\0';
+		if (strcmp(state, "pending\n"))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec * 1000000000LL + now.tv_nsec >=
+		    end.tv_sec * 1000000000LL + end.tv_nsec) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		/* sysfs_notify() wakes poll() up; re-read at least every 100 ms. */
+		poll(&pfd, 1, 100);
+	}
+	close(pfd.fd);
 	return ret;
 }
 
