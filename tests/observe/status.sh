@@ -130,7 +130,7 @@ test_types_still_to_come()
 	"$STATUS" > "$JSON" || fail "mdev-pt-status failed"
 	check_json "fn['$EDU1']['autoload'] == 'pending'"
 	# The parent registers 5 s after the bind even with modprobe held.
-	if [ $(($(ms_now) - t0)) -lt 4000 ]; then
+	if before_deadline "$t0"; then
 		check_json "fn['$EDU1']['types'] == []"
 	else
 		echo "# slow: no types before the deadline not checked"

@@ -192,28 +192,6 @@ uevents_stop()
 	return 0
 }
 
-# uevent_seen FILE DEVPATH_SUFFIX PROPERTY: a "change" uevent of a device
-# whose DEVPATH ends in DEVPATH_SUFFIX carried PROPERTY (e.g.
-# MDEV_STATE=registered).
-uevent_seen()
-{
-	awk -v dev="$2" -v prop="$3" '
-		/^$/ { if (a == "change" && p && d) found = 1; a = ""; p = 0; d = 0; next }
-		/^ACTION=/ { a = substr($0, 8) }
-		/^DEVPATH=/ { d = (substr($0, length($0) - length(dev) + 1) == dev) }
-		$0 == prop { p = 1 }
-		END { if (a == "change" && p && d) found = 1; exit !found }' "$1"
-}
-
-# ms_now: a monotonic clock in milliseconds.
-ms_now()
-{
-	local up
-
-	read -r up _ < /proc/uptime
-	echo $((${up%.*} * 1000 + 10#${up#*.} * 10))
-}
-
 # uevent_count FILE DEVPATH_SUFFIX PROPERTY: how many "change" uevents of
 # that device carried PROPERTY.
 uevent_count()
@@ -225,6 +203,31 @@ uevent_count()
 		/^DEVPATH=/ { d = (substr($0, length($0) - length(dev) + 1) == dev) }
 		$0 == prop { p = 1 }
 		END { end(); print n + 0 }' "$1"
+}
+
+# uevent_seen FILE DEVPATH_SUFFIX PROPERTY: a "change" uevent of a device
+# whose DEVPATH ends in DEVPATH_SUFFIX carried PROPERTY (e.g.
+# MDEV_STATE=registered).
+uevent_seen()
+{
+	[ "$(uevent_count "$@")" -gt 0 ]
+}
+
+# ms_now: a monotonic clock in milliseconds.
+ms_now()
+{
+	local up
+
+	read -r up _ < /proc/uptime
+	echo $((${up%.*} * 1000 + 10#${up#*.} * 10))
+}
+
+# before_deadline T0: less than 4 s passed since T0 (ms_now at a bind), so
+# the function's registration deadline, 5 s after the bind
+# (MDEV_PT_AUTOLOAD_REGISTER), cannot have passed yet.
+before_deadline()
+{
+	[ $(($(ms_now) - $1)) -lt 4000 ]
 }
 
 # mdev_attr UUID ATTR: an attribute of an instance (e.g. vendor/dma_bytes).
